@@ -1,0 +1,227 @@
+//! Resource limits wired into a Store: one memory budget for all linear memories and
+//! tables together, and per-stream output caps.
+
+use crate::audit::{Audit, Decision};
+use crate::error::LimitKind;
+use crate::policy::units::format_size;
+use std::sync::{Arc, Mutex};
+
+/// Raised (as a trap) when a limit stops the guest; the sandbox turns it into
+/// [`crate::Error::LimitExceeded`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{kind}: {detail}")]
+pub struct LimitHit {
+    /// Which limit.
+    pub kind: LimitKind,
+    /// What happened.
+    pub detail: String,
+}
+
+/// Bytes charged per table element. Wasmtime stores one pointer per funcref/externref
+/// element; we charge 8 bytes on every target so budgets are portable.
+pub const TABLE_ELEMENT_BYTES: u64 = 8;
+
+/// The sandbox-wide memory budget: every memory and table growth (including their
+/// initial sizes at instantiation) is charged against one number.
+pub struct MemoryBudget {
+    limit: u64,
+    used: u64,
+    peak: u64,
+    pending: u64,
+    audit: Audit,
+}
+
+impl MemoryBudget {
+    pub(crate) fn new(limit: u64, audit: Audit) -> Self {
+        MemoryBudget { limit, used: 0, peak: 0, pending: 0, audit }
+    }
+
+    /// The most the sandbox held at once, in bytes.
+    pub fn peak(&self) -> u64 {
+        self.peak
+    }
+
+    fn charge(&mut self, what: &str, delta: u64) -> wasmtime::Result<bool> {
+        let wanted = self.used.saturating_add(delta);
+        if wanted > self.limit {
+            let detail = format!(
+                "the guest asked for {} more {what} ({} in all), over the sandbox budget of {} for all memories and tables; raise it with --max-memory or limits.max_memory",
+                format_size(delta),
+                format_size(wanted),
+                format_size(self.limit)
+            );
+            self.audit.event("limit.memory", format_size(self.limit), Decision::Denied, detail.clone());
+            return Err(wasmtime::Error::new(LimitHit { kind: LimitKind::Memory, detail }));
+        }
+        self.used = wanted;
+        self.pending = delta;
+        self.peak = self.peak.max(self.used);
+        Ok(true)
+    }
+
+    fn refund(&mut self) {
+        self.used = self.used.saturating_sub(self.pending);
+        self.pending = 0;
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryBudget {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.charge("memory", desired.saturating_sub(current) as u64)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.refund();
+        Ok(())
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let elements = desired.saturating_sub(current) as u64;
+        self.charge("table space", elements.saturating_mul(TABLE_ELEMENT_BYTES))
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.refund();
+        Ok(())
+    }
+
+    fn instances(&self) -> usize {
+        1000
+    }
+    fn tables(&self) -> usize {
+        10_000
+    }
+    fn memories(&self) -> usize {
+        10_000
+    }
+}
+
+/// Where an output stream's bytes end up.
+#[derive(Clone)]
+pub(crate) enum OutputSink {
+    Stdout,
+    Stderr,
+    Capture(Arc<Mutex<Vec<u8>>>),
+    Null,
+}
+
+/// Counts the bytes a guest writes to one stream and stops it past the cap.
+#[derive(Clone)]
+pub(crate) struct CappedOutput {
+    sink: OutputSink,
+    name: &'static str,
+    cap: Option<u64>,
+    written: Arc<Mutex<u64>>,
+    audit: Audit,
+}
+
+impl CappedOutput {
+    pub(crate) fn new(sink: OutputSink, name: &'static str, cap: Option<u64>, audit: Audit) -> Self {
+        CappedOutput { sink, name, cap, written: Arc::new(Mutex::new(0)), audit }
+    }
+
+    pub(crate) fn written(&self) -> u64 {
+        self.written.lock().map(|w| *w).unwrap_or(0)
+    }
+
+    /// Writes what fits under the cap; errors with a [`LimitHit`] if anything did not fit.
+    fn write_capped(&self, bytes: &[u8]) -> Result<(), LimitHit> {
+        let mut written = self.written.lock().map_err(|_| LimitHit {
+            kind: LimitKind::Output,
+            detail: "output stream state was poisoned".into(),
+        })?;
+        let room = self.cap.map(|c| c.saturating_sub(*written)).unwrap_or(u64::MAX);
+        let take = (bytes.len() as u64).min(room) as usize;
+        self.emit(&bytes[..take]);
+        *written += take as u64;
+        if take < bytes.len() {
+            let cap = self.cap.unwrap_or(0);
+            let detail = format!(
+                "the guest wrote more than {} to {}; raise the cap with --max-output or limits.max_output",
+                format_size(cap),
+                self.name
+            );
+            self.audit.event("limit.output", self.name, Decision::Denied, detail.clone());
+            return Err(LimitHit { kind: LimitKind::Output, detail });
+        }
+        Ok(())
+    }
+
+    fn emit(&self, bytes: &[u8]) {
+        use std::io::Write;
+        if bytes.is_empty() {
+            return;
+        }
+        match &self.sink {
+            OutputSink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(bytes);
+                let _ = out.flush();
+            }
+            OutputSink::Stderr => {
+                let _ = std::io::stderr().lock().write_all(bytes);
+            }
+            OutputSink::Capture(buf) => {
+                if let Ok(mut b) = buf.lock() {
+                    b.extend_from_slice(bytes);
+                }
+            }
+            OutputSink::Null => {}
+        }
+    }
+}
+
+mod streams {
+    use super::CappedOutput;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+    use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+    /// Largest single write we accept; WASI guests chunk their writes to this.
+    const WRITE_BUDGET: usize = 64 * 1024;
+
+    impl IsTerminal for CappedOutput {
+        fn is_terminal(&self) -> bool {
+            false
+        }
+    }
+
+    impl StdoutStream for CappedOutput {
+        fn p2_stream(&self) -> Box<dyn OutputStream> {
+            Box::new(self.clone())
+        }
+        fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+            Box::new(self.clone())
+        }
+    }
+
+    #[wasmtime_wasi::async_trait]
+    impl Pollable for CappedOutput {
+        async fn ready(&mut self) {}
+    }
+
+    impl OutputStream for CappedOutput {
+        fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+            self.write_capped(&bytes).map_err(|hit| StreamError::Trap(wasmtime::Error::new(hit)))
+        }
+        fn flush(&mut self) -> StreamResult<()> {
+            Ok(())
+        }
+        fn check_write(&mut self) -> StreamResult<usize> {
+            Ok(WRITE_BUDGET)
+        }
+    }
+
+    impl tokio::io::AsyncWrite for CappedOutput {
+        fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+            Poll::Ready(self.write_capped(buf).map(|_| buf.len()).map_err(std::io::Error::other))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+}

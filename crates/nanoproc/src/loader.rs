@@ -1,0 +1,254 @@
+//! Module bytes → a checked, compiled [`Loaded`] module or component.
+//!
+//! Detects the kind (core module or component, binary or WAT text), then compiles through
+//! the [`Engine`] with an on-disk cache keyed by the module's sha256, the engine's settings
+//! and nanoproc's version.
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// What kind of WebAssembly binary a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleKind {
+    /// A core module (WASI preview 1 programs, plugins).
+    CoreModule,
+    /// A component (WASI preview 2 programs, typed WIT interfaces).
+    Component,
+}
+
+impl std::fmt::Display for ModuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ModuleKind::CoreModule => "core module",
+            ModuleKind::Component => "component",
+        })
+    }
+}
+
+/// Compiled code, ready to be linked.
+#[derive(Clone)]
+pub enum Compiled {
+    /// A compiled core module.
+    Module(wasmtime::Module),
+    /// A compiled component.
+    Component(wasmtime::component::Component),
+}
+
+/// A loaded, validated, compiled binary.
+#[derive(Clone)]
+pub struct Loaded {
+    /// Name for messages (the file name, or what the caller passed).
+    pub name: String,
+    /// Core module or component.
+    pub kind: ModuleKind,
+    /// sha256 of the binary (after WAT text, if any, was assembled).
+    pub sha256: [u8; 32],
+    /// Size of the binary in bytes.
+    pub size: usize,
+    /// Whether the compiled code came from the on-disk cache.
+    pub from_cache: bool,
+    /// The compiled code.
+    pub compiled: Compiled,
+}
+
+impl Loaded {
+    /// The sha256 as lowercase hex.
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// Reads a file and returns its binary form: WAT text is assembled, binaries are returned
+/// as they are. Errors name the file.
+pub fn read_binary(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    to_binary(bytes, &path.display().to_string())
+}
+
+/// Returns the binary form of `bytes` (assembling WAT text), or an `InvalidModule` error.
+pub fn to_binary(bytes: Vec<u8>, name: &str) -> Result<Vec<u8>> {
+    if bytes.starts_with(b"\0asm") {
+        if bytes.len() < 8 {
+            return Err(Error::InvalidModule(format!("`{name}` is truncated: {} bytes, not even a full header", bytes.len())));
+        }
+        return Ok(bytes);
+    }
+    let looks_textual = std::str::from_utf8(&bytes)
+        .map(|t| t.trim_start().starts_with('(') || t.trim_start().starts_with(";;"))
+        .unwrap_or(false);
+    if looks_textual {
+        return wat::parse_bytes(&bytes).map(|b| b.into_owned()).map_err(|e| {
+            Error::InvalidModule(format!("`{name}` is WAT text that does not assemble: {}", one_line(&e.to_string())))
+        });
+    }
+    let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    Err(Error::InvalidModule(format!(
+        "`{name}` is not WebAssembly: it starts with bytes [{}], not the magic `\\0asm`",
+        head.join(" ")
+    )))
+}
+
+/// Detects the kind of a binary from its header.
+pub fn detect_kind(bytes: &[u8]) -> Option<ModuleKind> {
+    if wasmparser::Parser::is_component(bytes) {
+        Some(ModuleKind::Component)
+    } else if wasmparser::Parser::is_core_wasm(bytes) {
+        Some(ModuleKind::CoreModule)
+    } else {
+        None
+    }
+}
+
+/// Loads a module or component from a file.
+pub fn load_file(engine: &Engine, path: &Path) -> Result<Loaded> {
+    let bytes = read_binary(path)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    load_bytes(engine, &bytes, &name)
+}
+
+/// Loads a module or component from bytes (binary or WAT text).
+pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
+    let owned;
+    let bytes = if bytes.starts_with(b"\0asm") {
+        bytes
+    } else {
+        owned = to_binary(bytes.to_vec(), name)?;
+        &owned[..]
+    };
+    let kind = detect_kind(bytes).ok_or_else(|| {
+        Error::InvalidModule(format!("`{name}` has an unsupported WebAssembly version or layer in its header"))
+    })?;
+    let sha256: [u8; 32] = Sha256::digest(bytes).into();
+    let cache = engine.cache_dir().and_then(|dir| CachePath::new(engine, dir, &sha256));
+    if let Some(cache) = &cache
+        && let Some(compiled) = cache.read(engine, kind)
+    {
+        return Ok(Loaded { name: name.to_string(), kind, sha256, size: bytes.len(), from_cache: true, compiled });
+    }
+    let spinner = compile_spinner(engine, name, bytes.len());
+    let compiled = compile(engine, bytes, kind, name);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let compiled = compiled?;
+    if let Some(cache) = &cache {
+        cache.write(&compiled);
+    }
+    Ok(Loaded { name: name.to_string(), kind, sha256, size: bytes.len(), from_cache: false, compiled })
+}
+
+fn compile(engine: &Engine, bytes: &[u8], kind: ModuleKind, name: &str) -> Result<Compiled> {
+    let bad = |e: wasmtime::Error| Error::InvalidModule(format!("`{name}`: {}", one_line(&format!("{e:#}"))));
+    Ok(match kind {
+        ModuleKind::CoreModule => Compiled::Module(wasmtime::Module::from_binary(engine.wasmtime(), bytes).map_err(bad)?),
+        ModuleKind::Component => {
+            Compiled::Component(wasmtime::component::Component::from_binary(engine.wasmtime(), bytes).map_err(bad)?)
+        }
+    })
+}
+
+/// Large modules take a while to compile: show a spinner on a terminal.
+fn compile_spinner(engine: &Engine, name: &str, size: usize) -> Option<indicatif::ProgressBar> {
+    const LARGE: usize = 2 << 20;
+    if !engine.progress() || size < LARGE || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(format!("compiling {name} ({}, cached for next time)", crate::policy::units::format_size(size as u64)));
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}
+
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where one module's compiled code lives in the cache.
+struct CachePath {
+    file: PathBuf,
+}
+
+impl CachePath {
+    fn new(engine: &Engine, dir: &Path, sha256: &[u8; 32]) -> Option<Self> {
+        let dir = dir.join(concat!("v", env!("CARGO_PKG_VERSION")));
+        if let Err(e) = ensure_private_dir(&dir) {
+            tracing::warn!("compile cache disabled: {e}");
+            return None;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.wasmtime().precompile_compatibility_hash().hash(&mut h);
+        engine.fuel_enabled().hash(&mut h);
+        let key = format!("{}-{:016x}.cwasm", hex::encode(sha256), h.finish());
+        Some(CachePath { file: dir.join(key) })
+    }
+
+    fn read(&self, engine: &Engine, kind: ModuleKind) -> Option<Compiled> {
+        if !self.file.is_file() {
+            return None;
+        }
+        // SAFETY: the file was written by `write` below from code Wasmtime compiled, into a
+        // directory only this user can write (checked by `ensure_private_dir`); Wasmtime
+        // also checks the header and the engine compatibility before using it.
+        let loaded = match kind {
+            ModuleKind::CoreModule => unsafe { wasmtime::Module::deserialize_file(engine.wasmtime(), &self.file) }.map(Compiled::Module),
+            ModuleKind::Component => {
+                unsafe { wasmtime::component::Component::deserialize_file(engine.wasmtime(), &self.file) }.map(Compiled::Component)
+            }
+        };
+        match loaded {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!("ignoring unusable cache entry `{}`: {e}", self.file.display());
+                let _ = std::fs::remove_file(&self.file);
+                None
+            }
+        }
+    }
+
+    fn write(&self, compiled: &Compiled) {
+        let bytes = match compiled {
+            Compiled::Module(m) => m.serialize(),
+            Compiled::Component(c) => c.serialize(),
+        };
+        let Ok(bytes) = bytes else { return };
+        let tmp = self.file.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, &self.file)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// Creates `dir` (mode 0700) and refuses it if another user could write into it: the
+/// cache holds native code that is loaded without recompiling.
+fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let meta = std::fs::metadata(dir)?;
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc_geteuid() };
+        if meta.uid() != uid || meta.mode() & 0o022 != 0 {
+            return Err(std::io::Error::other(format!(
+                "`{}` is writable by other users or owned by another user",
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+#[cfg(unix)]
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}

@@ -1,0 +1,3 @@
+module nanoproc.example/guests
+
+go 1.21
