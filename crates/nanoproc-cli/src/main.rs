@@ -1,1 +1,57 @@
-fn main(){}
+//! `nanoproc`: run untrusted WebAssembly as deny-by-default nano-processes.
+//!
+//! This binary only parses and dispatches; the sandbox lives in the `nanoproc` library.
+
+mod commands;
+mod flags;
+mod report;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Run untrusted WebAssembly as deny-by-default nano-processes.
+#[derive(Parser)]
+#[command(name = "nanoproc", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a WASI program (preview 1 module or preview 2 component) in a sandbox.
+    Run(commands::run::RunCommand),
+    /// Show what a module is, imports, exports, and the grants it would need.
+    Inspect(commands::inspect::InspectCommand),
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                _ => report::INVALID_INPUT,
+            };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let code = match cli.command {
+        Command::Run(cmd) => cmd.execute(),
+        Command::Inspect(cmd) => cmd.execute(),
+    };
+    ExitCode::from((code & 0xff) as u8)
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("NANOPROC_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}

@@ -34,12 +34,23 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// Makes an event stamped now.
-    pub fn new(what: impl Into<String>, target: impl Into<String>, decision: Decision, rule: impl Into<String>) -> Self {
+    pub fn new(
+        what: impl Into<String>,
+        target: impl Into<String>,
+        decision: Decision,
+        rule: impl Into<String>,
+    ) -> Self {
         let time_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        AuditEvent { time_ms, what: what.into(), target: target.into(), decision, rule: rule.into() }
+        AuditEvent {
+            time_ms,
+            what: what.into(),
+            target: target.into(),
+            decision,
+            rule: rule.into(),
+        }
     }
 }
 
@@ -82,12 +93,15 @@ pub struct JsonLinesSink {
 impl JsonLinesSink {
     /// Writes to `out`.
     pub fn new(out: impl Write + Send + 'static) -> Self {
-        JsonLinesSink { out: Mutex::new(Box::new(out)) }
+        JsonLinesSink {
+            out: Mutex::new(Box::new(out)),
+        }
     }
     /// Creates (or truncates) `path` and writes to it.
     pub fn create(path: &std::path::Path) -> crate::Result<Self> {
-        let f = std::fs::File::create(path)
-            .map_err(|e| crate::Error::io(format!("cannot create audit file `{}`", path.display()), e))?;
+        let f = std::fs::File::create(path).map_err(|e| {
+            crate::Error::io(format!("cannot create audit file `{}`", path.display()), e)
+        })?;
         Ok(Self::new(std::io::LineWriter::new(f)))
     }
 }
@@ -100,15 +114,20 @@ impl AuditSink for JsonLinesSink {
     }
 }
 
-/// Sends events to `tracing` at INFO (allowed) or WARN (denied), target `nanoproc::audit`.
+/// Sends events to `tracing` at DEBUG (allowed) or INFO (denied), target `nanoproc::audit`
+/// (the CLI shows them with `NANOPROC_LOG=nanoproc::audit=debug`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TracingSink;
 
 impl AuditSink for TracingSink {
     fn record(&self, e: &AuditEvent) {
         match e.decision {
-            Decision::Allowed => tracing::info!(target: "nanoproc::audit", what = %e.what, target = %e.target, rule = %e.rule, "allowed"),
-            Decision::Denied => tracing::warn!(target: "nanoproc::audit", what = %e.what, target = %e.target, rule = %e.rule, "denied"),
+            Decision::Allowed => {
+                tracing::debug!(target: "nanoproc::audit", what = %e.what, target = %e.target, rule = %e.rule, "allowed")
+            }
+            Decision::Denied => {
+                tracing::info!(target: "nanoproc::audit", what = %e.what, target = %e.target, rule = %e.rule, "denied")
+            }
         }
     }
 }
@@ -123,7 +142,10 @@ pub struct Audit {
 
 impl Audit {
     pub(crate) fn new(sinks: Vec<Arc<dyn AuditSink>>) -> Self {
-        Audit { sinks: Arc::new(sinks), kept: MemorySink::new() }
+        Audit {
+            sinks: Arc::new(sinks),
+            kept: MemorySink::new(),
+        }
     }
 
     /// Records an event.
@@ -135,7 +157,13 @@ impl Audit {
     }
 
     /// Shorthand for [`Audit::record`] with a new event.
-    pub fn event(&self, what: &str, target: impl Into<String>, decision: Decision, rule: impl Into<String>) {
+    pub fn event(
+        &self,
+        what: &str,
+        target: impl Into<String>,
+        decision: Decision,
+        rule: impl Into<String>,
+    ) {
         self.record(AuditEvent::new(what, target, decision, rule));
     }
 

@@ -54,7 +54,10 @@ pub struct PoolingOptions {
 
 impl Default for PoolingOptions {
     fn default() -> Self {
-        PoolingOptions { total_instances: 1000, max_memory_size: 1 << 30 }
+        PoolingOptions {
+            total_instances: 1000,
+            max_memory_size: 1 << 30,
+        }
     }
 }
 
@@ -146,15 +149,17 @@ impl EngineBuilder {
 }
 
 fn start_ticker(engine: wasmtime::EngineWeak, stop: Arc<AtomicBool>) {
-    let spawned = std::thread::Builder::new().name("nanoproc-epoch".into()).spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(EPOCH_TICK);
-            match engine.upgrade() {
-                Some(e) => e.increment_epoch(),
-                None => break,
+    let spawned = std::thread::Builder::new()
+        .name("nanoproc-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                match engine.upgrade() {
+                    Some(e) => e.increment_epoch(),
+                    None => break,
+                }
             }
-        }
-    });
+        });
     if let Err(e) = spawned {
         tracing::error!("cannot start the epoch ticker thread; timeouts will not fire: {e}");
     }

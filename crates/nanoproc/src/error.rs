@@ -116,10 +116,19 @@ impl Error {
     /// The stable exit code `nanoproc` uses for this error (see `docs/cli.md`).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::LimitExceeded { kind: LimitKind::Memory, .. } => 121,
-            Error::LimitExceeded { kind: LimitKind::Output, .. } => 122,
+            Error::LimitExceeded {
+                kind: LimitKind::Memory,
+                ..
+            } => 121,
+            Error::LimitExceeded {
+                kind: LimitKind::Output,
+                ..
+            } => 122,
             Error::Trap(_) => 123,
-            Error::LimitExceeded { kind: LimitKind::Timeout | LimitKind::Fuel, .. } => 124,
+            Error::LimitExceeded {
+                kind: LimitKind::Timeout | LimitKind::Fuel,
+                ..
+            } => 124,
             Error::InvalidModule(_) | Error::InvalidPolicy(_) | Error::Denied { .. } => 125,
             Error::Io { .. } => 125,
             Error::Internal(_) => 126,
@@ -156,6 +165,9 @@ impl Error {
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -33,7 +33,13 @@ pub struct MemoryBudget {
 
 impl MemoryBudget {
     pub(crate) fn new(limit: u64, audit: Audit) -> Self {
-        MemoryBudget { limit, used: 0, peak: 0, pending: 0, audit }
+        MemoryBudget {
+            limit,
+            used: 0,
+            peak: 0,
+            pending: 0,
+            audit,
+        }
     }
 
     /// The most the sandbox held at once, in bytes.
@@ -50,8 +56,16 @@ impl MemoryBudget {
                 format_size(wanted),
                 format_size(self.limit)
             );
-            self.audit.event("limit.memory", format_size(self.limit), Decision::Denied, detail.clone());
-            return Err(wasmtime::Error::new(LimitHit { kind: LimitKind::Memory, detail }));
+            self.audit.event(
+                "limit.memory",
+                format_size(self.limit),
+                Decision::Denied,
+                detail.clone(),
+            );
+            return Err(wasmtime::Error::new(LimitHit {
+                kind: LimitKind::Memory,
+                detail,
+            }));
         }
         self.used = wanted;
         self.pending = delta;
@@ -66,7 +80,12 @@ impl MemoryBudget {
 }
 
 impl wasmtime::ResourceLimiter for MemoryBudget {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.charge("memory", desired.saturating_sub(current) as u64)
     }
 
@@ -75,7 +94,12 @@ impl wasmtime::ResourceLimiter for MemoryBudget {
         Ok(())
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let elements = desired.saturating_sub(current) as u64;
         self.charge("table space", elements.saturating_mul(TABLE_ELEMENT_BYTES))
     }
@@ -116,8 +140,19 @@ pub(crate) struct CappedOutput {
 }
 
 impl CappedOutput {
-    pub(crate) fn new(sink: OutputSink, name: &'static str, cap: Option<u64>, audit: Audit) -> Self {
-        CappedOutput { sink, name, cap, written: Arc::new(Mutex::new(0)), audit }
+    pub(crate) fn new(
+        sink: OutputSink,
+        name: &'static str,
+        cap: Option<u64>,
+        audit: Audit,
+    ) -> Self {
+        CappedOutput {
+            sink,
+            name,
+            cap,
+            written: Arc::new(Mutex::new(0)),
+            audit,
+        }
     }
 
     pub(crate) fn written(&self) -> u64 {
@@ -130,7 +165,10 @@ impl CappedOutput {
             kind: LimitKind::Output,
             detail: "output stream state was poisoned".into(),
         })?;
-        let room = self.cap.map(|c| c.saturating_sub(*written)).unwrap_or(u64::MAX);
+        let room = self
+            .cap
+            .map(|c| c.saturating_sub(*written))
+            .unwrap_or(u64::MAX);
         let take = (bytes.len() as u64).min(room) as usize;
         self.emit(&bytes[..take]);
         *written += take as u64;
@@ -141,8 +179,12 @@ impl CappedOutput {
                 format_size(cap),
                 self.name
             );
-            self.audit.event("limit.output", self.name, Decision::Denied, detail.clone());
-            return Err(LimitHit { kind: LimitKind::Output, detail });
+            self.audit
+                .event("limit.output", self.name, Decision::Denied, detail.clone());
+            return Err(LimitHit {
+                kind: LimitKind::Output,
+                detail,
+            });
         }
         Ok(())
     }
@@ -203,7 +245,8 @@ mod streams {
 
     impl OutputStream for CappedOutput {
         fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-            self.write_capped(&bytes).map_err(|hit| StreamError::Trap(wasmtime::Error::new(hit)))
+            self.write_capped(&bytes)
+                .map_err(|hit| StreamError::Trap(wasmtime::Error::new(hit)))
         }
         fn flush(&mut self) -> StreamResult<()> {
             Ok(())
@@ -214,8 +257,16 @@ mod streams {
     }
 
     impl tokio::io::AsyncWrite for CappedOutput {
-        fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-            Poll::Ready(self.write_capped(buf).map(|_| buf.len()).map_err(std::io::Error::other))
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            Poll::Ready(
+                self.write_capped(buf)
+                    .map(|_| buf.len())
+                    .map_err(std::io::Error::other),
+            )
         }
         fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
             Poll::Ready(Ok(()))

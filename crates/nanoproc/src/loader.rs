@@ -66,7 +66,8 @@ impl Loaded {
 /// Reads a file and returns its binary form: WAT text is assembled, binaries are returned
 /// as they are. Errors name the file.
 pub fn read_binary(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
     to_binary(bytes, &path.display().to_string())
 }
 
@@ -74,7 +75,10 @@ pub fn read_binary(path: &Path) -> Result<Vec<u8>> {
 pub fn to_binary(bytes: Vec<u8>, name: &str) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {
         if bytes.len() < 8 {
-            return Err(Error::InvalidModule(format!("`{name}` is truncated: {} bytes, not even a full header", bytes.len())));
+            return Err(Error::InvalidModule(format!(
+                "`{name}` is truncated: {} bytes, not even a full header",
+                bytes.len()
+            )));
         }
         return Ok(bytes);
     }
@@ -82,9 +86,14 @@ pub fn to_binary(bytes: Vec<u8>, name: &str) -> Result<Vec<u8>> {
         .map(|t| t.trim_start().starts_with('(') || t.trim_start().starts_with(";;"))
         .unwrap_or(false);
     if looks_textual {
-        return wat::parse_bytes(&bytes).map(|b| b.into_owned()).map_err(|e| {
-            Error::InvalidModule(format!("`{name}` is WAT text that does not assemble: {}", one_line(&e.to_string())))
-        });
+        return wat::parse_bytes(&bytes)
+            .map(|b| b.into_owned())
+            .map_err(|e| {
+                Error::InvalidModule(format!(
+                    "`{name}` is WAT text that does not assemble: {}",
+                    one_line(&e.to_string())
+                ))
+            });
     }
     let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
     Err(Error::InvalidModule(format!(
@@ -107,7 +116,10 @@ pub fn detect_kind(bytes: &[u8]) -> Option<ModuleKind> {
 /// Loads a module or component from a file.
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Loaded> {
     let bytes = read_binary(path)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
     load_bytes(engine, &bytes, &name)
 }
 
@@ -121,14 +133,25 @@ pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
         &owned[..]
     };
     let kind = detect_kind(bytes).ok_or_else(|| {
-        Error::InvalidModule(format!("`{name}` has an unsupported WebAssembly version or layer in its header"))
+        Error::InvalidModule(format!(
+            "`{name}` has an unsupported WebAssembly version or layer in its header"
+        ))
     })?;
     let sha256: [u8; 32] = Sha256::digest(bytes).into();
-    let cache = engine.cache_dir().and_then(|dir| CachePath::new(engine, dir, &sha256));
+    let cache = engine
+        .cache_dir()
+        .and_then(|dir| CachePath::new(engine, dir, &sha256));
     if let Some(cache) = &cache
         && let Some(compiled) = cache.read(engine, kind)
     {
-        return Ok(Loaded { name: name.to_string(), kind, sha256, size: bytes.len(), from_cache: true, compiled });
+        return Ok(Loaded {
+            name: name.to_string(),
+            kind,
+            sha256,
+            size: bytes.len(),
+            from_cache: true,
+            compiled,
+        });
     }
     let spinner = compile_spinner(engine, name, bytes.len());
     let compiled = compile(engine, bytes, kind, name);
@@ -139,16 +162,27 @@ pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
     if let Some(cache) = &cache {
         cache.write(&compiled);
     }
-    Ok(Loaded { name: name.to_string(), kind, sha256, size: bytes.len(), from_cache: false, compiled })
+    Ok(Loaded {
+        name: name.to_string(),
+        kind,
+        sha256,
+        size: bytes.len(),
+        from_cache: false,
+        compiled,
+    })
 }
 
 fn compile(engine: &Engine, bytes: &[u8], kind: ModuleKind, name: &str) -> Result<Compiled> {
-    let bad = |e: wasmtime::Error| Error::InvalidModule(format!("`{name}`: {}", one_line(&format!("{e:#}"))));
+    let bad = |e: wasmtime::Error| {
+        Error::InvalidModule(format!("`{name}`: {}", one_line(&format!("{e:#}"))))
+    };
     Ok(match kind {
-        ModuleKind::CoreModule => Compiled::Module(wasmtime::Module::from_binary(engine.wasmtime(), bytes).map_err(bad)?),
-        ModuleKind::Component => {
-            Compiled::Component(wasmtime::component::Component::from_binary(engine.wasmtime(), bytes).map_err(bad)?)
+        ModuleKind::CoreModule => {
+            Compiled::Module(wasmtime::Module::from_binary(engine.wasmtime(), bytes).map_err(bad)?)
         }
+        ModuleKind::Component => Compiled::Component(
+            wasmtime::component::Component::from_binary(engine.wasmtime(), bytes).map_err(bad)?,
+        ),
     })
 }
 
@@ -159,7 +193,10 @@ fn compile_spinner(engine: &Engine, name: &str, size: usize) -> Option<indicatif
         return None;
     }
     let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_message(format!("compiling {name} ({}, cached for next time)", crate::policy::units::format_size(size as u64)));
+    bar.set_message(format!(
+        "compiling {name} ({}, cached for next time)",
+        crate::policy::units::format_size(size as u64)
+    ));
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(bar)
 }
@@ -181,29 +218,41 @@ impl CachePath {
             return None;
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        engine.wasmtime().precompile_compatibility_hash().hash(&mut h);
+        engine
+            .wasmtime()
+            .precompile_compatibility_hash()
+            .hash(&mut h);
         engine.fuel_enabled().hash(&mut h);
         let key = format!("{}-{:016x}.cwasm", hex::encode(sha256), h.finish());
-        Some(CachePath { file: dir.join(key) })
+        Some(CachePath {
+            file: dir.join(key),
+        })
     }
 
     fn read(&self, engine: &Engine, kind: ModuleKind) -> Option<Compiled> {
-        if !self.file.is_file() {
-            return None;
-        }
-        // SAFETY: the file was written by `write` below from code Wasmtime compiled, into a
+        // Read into memory rather than mmap the file: a cache file truncated or rewritten
+        // by someone else while a module is in use must not be able to crash the host.
+        let bytes = std::fs::read(&self.file).ok()?;
+        // SAFETY: the bytes were written by `write` below from code Wasmtime compiled, into a
         // directory only this user can write (checked by `ensure_private_dir`); Wasmtime
-        // also checks the header and the engine compatibility before using it.
+        // also checks the header and the engine compatibility before using them.
         let loaded = match kind {
-            ModuleKind::CoreModule => unsafe { wasmtime::Module::deserialize_file(engine.wasmtime(), &self.file) }.map(Compiled::Module),
+            ModuleKind::CoreModule => {
+                unsafe { wasmtime::Module::deserialize(engine.wasmtime(), &bytes) }
+                    .map(Compiled::Module)
+            }
             ModuleKind::Component => {
-                unsafe { wasmtime::component::Component::deserialize_file(engine.wasmtime(), &self.file) }.map(Compiled::Component)
+                unsafe { wasmtime::component::Component::deserialize(engine.wasmtime(), &bytes) }
+                    .map(Compiled::Component)
             }
         };
         match loaded {
             Ok(c) => Some(c),
             Err(e) => {
-                tracing::warn!("ignoring unusable cache entry `{}`: {e}", self.file.display());
+                tracing::warn!(
+                    "ignoring unusable cache entry `{}`: {e}",
+                    self.file.display()
+                );
                 let _ = std::fs::remove_file(&self.file);
                 None
             }
@@ -216,8 +265,13 @@ impl CachePath {
             Compiled::Component(c) => c.serialize(),
         };
         let Ok(bytes) = bytes else { return };
-        let tmp = self.file.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, &self.file)).is_err() {
+        let tmp = self
+            .file
+            .with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, &bytes)
+            .and_then(|_| std::fs::rename(&tmp, &self.file))
+            .is_err()
+        {
             let _ = std::fs::remove_file(&tmp);
         }
     }
@@ -229,7 +283,10 @@ fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let meta = std::fs::metadata(dir)?;
         // SAFETY: geteuid has no preconditions.
         let uid = unsafe { libc_geteuid() };

@@ -30,7 +30,10 @@ pub struct Usage {
 }
 
 mod duration_ms {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64() * 1000.0)
     }
 }
@@ -67,7 +70,9 @@ impl Outcome {
 
     /// The events whose decision was `Denied`.
     pub fn denials(&self) -> impl Iterator<Item = &AuditEvent> {
-        self.events.iter().filter(|e| e.decision == Decision::Denied)
+        self.events
+            .iter()
+            .filter(|e| e.decision == Decision::Denied)
     }
 
     /// The outcome as one JSON object (what `nanoproc run --json` prints).

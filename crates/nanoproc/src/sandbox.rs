@@ -32,7 +32,10 @@ pub(crate) struct P2State {
 
 impl WasiView for P2State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -77,14 +80,18 @@ impl Prepared {
                 let mut linker = wasmtime::Linker::<P1State>::new(engine.wasmtime());
                 wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s| &mut s.wasi)
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 1: {e:#}")))?;
-                let pre = linker.instantiate_pre(module).map_err(|e| link_error(&loaded.name, &e))?;
+                let pre = linker
+                    .instantiate_pre(module)
+                    .map_err(|e| link_error(&loaded.name, &e))?;
                 PreparedCode::Core(pre)
             }
             Compiled::Component(component) => {
                 let mut linker = wasmtime::component::Linker::<P2State>::new(engine.wasmtime());
                 wasmtime_wasi::p2::add_to_linker_async(&mut linker)
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 2: {e:#}")))?;
-                let pre = linker.instantiate_pre(component).map_err(|e| link_error(&loaded.name, &e))?;
+                let pre = linker
+                    .instantiate_pre(component)
+                    .map_err(|e| link_error(&loaded.name, &e))?;
                 let pre = wasmtime_wasi::p2::bindings::CommandPre::new(pre).map_err(|e| {
                     Error::InvalidModule(format!(
                         "`{}` is a component but not a WASI command: it does not export `wasi:cli/run` ({})",
@@ -96,7 +103,12 @@ impl Prepared {
             }
         };
         Ok(Prepared {
-            inner: Arc::new(PreparedInner { engine: engine.clone(), name: loaded.name.clone(), policy, code }),
+            inner: Arc::new(PreparedInner {
+                engine: engine.clone(),
+                name: loaded.name.clone(),
+                policy,
+                code,
+            }),
         })
     }
 
@@ -107,7 +119,10 @@ impl Prepared {
 
     /// Makes a fresh sandbox. `sinks` receive its audit events as they happen.
     pub fn sandbox(&self, sinks: Vec<Arc<dyn AuditSink>>) -> Sandbox {
-        Sandbox { prepared: self.clone(), audit: Audit::new(sinks) }
+        Sandbox {
+            prepared: self.clone(),
+            audit: Audit::new(sinks),
+        }
     }
 
     /// Runs the program once in a fresh sandbox (shorthand for `sandbox(sinks).run()`).
@@ -118,7 +133,11 @@ impl Prepared {
 
 fn export_list(module: &wasmtime::Module) -> String {
     let names: Vec<&str> = module.exports().map(|e| e.name()).collect();
-    if names.is_empty() { "none".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn link_error(name: &str, e: &wasmtime::Error) -> Error {
@@ -163,13 +182,25 @@ impl Sandbox {
     pub fn run(self) -> Result<Outcome> {
         let inner = &self.prepared.inner;
         let policy = &inner.policy;
-        let WasiParts { builder: mut wasi, stdout, stderr, stdout_buf, stderr_buf, _staging } =
-            wasi::build(policy, &inner.name, &self.audit)?;
+        let WasiParts {
+            builder: mut wasi,
+            stdout,
+            stderr,
+            stdout_buf,
+            stderr_buf,
+            _staging,
+        } = wasi::build(policy, &inner.name, &self.audit)?;
         let budget = MemoryBudget::new(policy.limits.max_memory, self.audit.clone());
         let started = Instant::now();
         let (result, fuel_consumed, peak) = match &inner.code {
             PreparedCode::Core(pre) => {
-                let mut store = Store::new(inner.engine.wasmtime(), P1State { wasi: wasi.build_p1(), budget });
+                let mut store = Store::new(
+                    inner.engine.wasmtime(),
+                    P1State {
+                        wasi: wasi.build_p1(),
+                        budget,
+                    },
+                );
                 let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
@@ -178,10 +209,18 @@ impl Sandbox {
                     start.call_async(&mut store, ()).await
                 });
                 let used = fuel_used(&store, fuel);
-                (result.map(|r| r.map(|()| 0)), used, store.data_mut().budget.peak())
+                (
+                    result.map(|r| r.map(|()| 0)),
+                    used,
+                    store.data_mut().budget.peak(),
+                )
             }
             PreparedCode::Component(pre) => {
-                let state = P2State { ctx: wasi.build(), table: ResourceTable::new(), budget };
+                let state = P2State {
+                    ctx: wasi.build(),
+                    table: ResourceTable::new(),
+                    budget,
+                };
                 let mut store = Store::new(inner.engine.wasmtime(), state);
                 let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
                 let pre = pre.clone();
@@ -204,11 +243,23 @@ impl Sandbox {
             Some(Err(e)) => self.classify(e, policy),
         };
         match &status {
-            Status::Exited(code) => self.audit.event("exit", code.to_string(), Decision::Allowed, "the guest exited"),
-            Status::Stopped(Error::Trap(t)) => self.audit.event("trap", t.code.clone(), Decision::Denied, t.message.clone()),
+            Status::Exited(code) => self.audit.event(
+                "exit",
+                code.to_string(),
+                Decision::Allowed,
+                "the guest exited",
+            ),
+            Status::Stopped(Error::Trap(t)) => {
+                self.audit
+                    .event("trap", t.code.clone(), Decision::Denied, t.message.clone())
+            }
             Status::Stopped(_) => {}
         }
-        let take = |b: &Arc<std::sync::Mutex<Vec<u8>>>| b.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        let take = |b: &Arc<std::sync::Mutex<Vec<u8>>>| {
+            b.lock()
+                .map(|mut v| std::mem::take(&mut *v))
+                .unwrap_or_default()
+        };
         Ok(Outcome {
             status,
             stdout: take(&stdout_buf),
@@ -229,8 +280,16 @@ impl Sandbox {
             "the guest ran longer than {}; raise the limit with --timeout or limits.timeout",
             format_duration(limit)
         );
-        self.audit.event("limit.timeout", format_duration(limit), Decision::Denied, detail.clone());
-        Error::LimitExceeded { kind: LimitKind::Timeout, detail }
+        self.audit.event(
+            "limit.timeout",
+            format_duration(limit),
+            Decision::Denied,
+            detail.clone(),
+        );
+        Error::LimitExceeded {
+            kind: LimitKind::Timeout,
+            detail,
+        }
     }
 
     /// Turns whatever stopped the guest into a status.
@@ -239,18 +298,33 @@ impl Sandbox {
             return Status::Exited(exit.0);
         }
         if let Some(hit) = e.downcast_ref::<LimitHit>() {
-            return Status::Stopped(Error::LimitExceeded { kind: hit.kind, detail: hit.detail.clone() });
+            return Status::Stopped(Error::LimitExceeded {
+                kind: hit.kind,
+                detail: hit.detail.clone(),
+            });
         }
         if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
             match trap {
                 wasmtime::Trap::OutOfFuel => {
                     let fuel = policy.limits.fuel.unwrap_or_default();
-                    let detail = format!("the guest used all {fuel} units of fuel; raise the budget with --fuel or limits.fuel");
-                    self.audit.event("limit.fuel", fuel.to_string(), Decision::Denied, detail.clone());
-                    return Status::Stopped(Error::LimitExceeded { kind: LimitKind::Fuel, detail });
+                    let detail = format!(
+                        "the guest used all {fuel} units of fuel; raise the budget with --fuel or limits.fuel"
+                    );
+                    self.audit.event(
+                        "limit.fuel",
+                        fuel.to_string(),
+                        Decision::Denied,
+                        detail.clone(),
+                    );
+                    return Status::Stopped(Error::LimitExceeded {
+                        kind: LimitKind::Fuel,
+                        detail,
+                    });
                 }
                 wasmtime::Trap::Interrupt => {
-                    return Status::Stopped(self.timeout_error(policy.limits.timeout.unwrap_or_default()));
+                    return Status::Stopped(
+                        self.timeout_error(policy.limits.timeout.unwrap_or_default()),
+                    );
                 }
                 other => {
                     let code = trap_code(other);
@@ -259,7 +333,10 @@ impl Sandbox {
                 }
             }
         }
-        Status::Stopped(Error::Trap(TrapInfo { code: "host_error".into(), message: one_line(&format!("{e:#}")) }))
+        Status::Stopped(Error::Trap(TrapInfo {
+            code: "host_error".into(),
+            message: one_line(&format!("{e:#}")),
+        }))
     }
 }
 
@@ -282,11 +359,17 @@ fn trap_code(trap: &wasmtime::Trap) -> String {
 }
 
 /// Applies the limiter, fuel and epoch deadline to a new store. Returns the fuel it started with.
-fn configure_store<T: HasBudget + 'static>(store: &mut Store<T>, policy: &Policy, fuel_enabled: bool) -> Result<Option<u64>> {
+fn configure_store<T: HasBudget + 'static>(
+    store: &mut Store<T>,
+    policy: &Policy,
+    fuel_enabled: bool,
+) -> Result<Option<u64>> {
     store.limiter(|s| s.budget());
     let fuel = if fuel_enabled {
         let f = policy.limits.fuel.unwrap_or(u64::MAX);
-        store.set_fuel(f).map_err(|e| Error::Internal(format!("cannot set fuel: {e}")))?;
+        store
+            .set_fuel(f)
+            .map_err(|e| Error::Internal(format!("cannot set fuel: {e}")))?;
         Some(f)
     } else {
         None

@@ -42,19 +42,46 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
             EnvGrant::Inherit(k) => match std::env::var(k) {
                 Ok(v) => {
                     b.env(k, v);
-                    audit.event("env", k.as_str(), Decision::Allowed, "passed through from the host");
+                    audit.event(
+                        "env",
+                        k.as_str(),
+                        Decision::Allowed,
+                        "passed through from the host",
+                    );
                 }
-                Err(_) => audit.event("env", k.as_str(), Decision::Denied, "granted, but the host does not have this variable (or it is not UTF-8)"),
+                Err(_) => audit.event(
+                    "env",
+                    k.as_str(),
+                    Decision::Denied,
+                    "granted, but the host does not have this variable (or it is not UTF-8)",
+                ),
             },
         }
     }
 
     for m in &policy.mounts {
-        let perms = if m.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
-        b.preopened_dir(&m.host, &m.guest, perms)
-            .map_err(|e| Error::InvalidPolicy(format!("cannot open `{}` to mount it: {e}", m.host.display())))?;
-        let mode = if m.writable { "read-write" } else { "read-only" };
-        audit.event("fs.mount", format!("{} -> {}", m.host.display(), m.guest), Decision::Allowed, format!("{mode} mount"));
+        let perms = if m.writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
+        b.preopened_dir(&m.host, &m.guest, perms).map_err(|e| {
+            Error::InvalidPolicy(format!(
+                "cannot open `{}` to mount it: {e}",
+                m.host.display()
+            ))
+        })?;
+        let mode = if m.writable {
+            "read-write"
+        } else {
+            "read-only"
+        };
+        audit.event(
+            "fs.mount",
+            format!("{} -> {}", m.host.display(), m.guest),
+            Decision::Allowed,
+            format!("{mode} mount"),
+        );
     }
     let staging = stage_files(policy, &mut b, audit)?;
 
@@ -70,8 +97,18 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
     let stdout_buf = Arc::new(Mutex::new(Vec::new()));
     let stderr_buf = Arc::new(Mutex::new(Vec::new()));
     let cap = policy.limits.max_output;
-    let stdout = CappedOutput::new(sink(policy.stdout, OutputSink::Stdout, &stdout_buf), "stdout", cap, audit.clone());
-    let stderr = CappedOutput::new(sink(policy.stderr, OutputSink::Stderr, &stderr_buf), "stderr", cap, audit.clone());
+    let stdout = CappedOutput::new(
+        sink(policy.stdout, OutputSink::Stdout, &stdout_buf),
+        "stdout",
+        cap,
+        audit.clone(),
+    );
+    let stderr = CappedOutput::new(
+        sink(policy.stderr, OutputSink::Stderr, &stderr_buf),
+        "stderr",
+        cap,
+        audit.clone(),
+    );
     b.stdout(stdout.clone());
     b.stderr(stderr.clone());
 
@@ -87,7 +124,14 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
         b.insecure_random_seed(u128::from(seed));
     }
 
-    Ok(WasiParts { builder: b, stdout, stderr, stdout_buf, stderr_buf, _staging: staging })
+    Ok(WasiParts {
+        builder: b,
+        stdout,
+        stderr,
+        stdout_buf,
+        stderr_buf,
+        _staging: staging,
+    })
 }
 
 fn sink(mode: OutputMode, inherit: OutputSink, buf: &Arc<Mutex<Vec<u8>>>) -> OutputSink {
@@ -101,10 +145,17 @@ fn sink(mode: OutputMode, inherit: OutputSink, buf: &Arc<Mutex<Vec<u8>>>) -> Out
 /// WASI can only preopen directories, so each single-file grant is copied into a private
 /// staging directory that is mounted read-only at the file's guest parent directory.
 /// Copies (not links) mean the guest can never reach the host file's siblings.
-fn stage_files(policy: &Policy, b: &mut WasiCtxBuilder, audit: &Audit) -> Result<Vec<tempfile::TempDir>> {
+fn stage_files(
+    policy: &Policy,
+    b: &mut WasiCtxBuilder,
+    audit: &Audit,
+) -> Result<Vec<tempfile::TempDir>> {
     let mut by_dir: BTreeMap<String, Vec<&crate::policy::FileGrant>> = BTreeMap::new();
     for f in &policy.files {
-        by_dir.entry(guest_parent(&f.destination)).or_default().push(f);
+        by_dir
+            .entry(guest_parent(&f.destination))
+            .or_default()
+            .push(f);
     }
     let mut dirs = Vec::new();
     for (guest_dir, files) in by_dir {
@@ -114,12 +165,23 @@ fn stage_files(policy: &Policy, b: &mut WasiCtxBuilder, audit: &Audit) -> Result
             .map_err(|e| Error::io("cannot create a staging directory for granted files", e))?;
         for f in files {
             let name = f.destination.rsplit('/').next().unwrap_or_default();
-            std::fs::copy(&f.source, tmp.path().join(name))
-                .map_err(|e| Error::io(format!("cannot stage granted file `{}`", f.source.display()), e))?;
-            audit.event("fs.file", format!("{} -> {}", f.source.display(), f.destination), Decision::Allowed, "read-only file grant (a private copy)");
+            std::fs::copy(&f.source, tmp.path().join(name)).map_err(|e| {
+                Error::io(
+                    format!("cannot stage granted file `{}`", f.source.display()),
+                    e,
+                )
+            })?;
+            audit.event(
+                "fs.file",
+                format!("{} -> {}", f.source.display(), f.destination),
+                Decision::Allowed,
+                "read-only file grant (a private copy)",
+            );
         }
         b.preopened_dir(tmp.path(), &guest_dir, FsPerms::ReadOnly)
-            .map_err(|e| Error::InvalidPolicy(format!("cannot mount staged files at `{guest_dir}`: {e}")))?;
+            .map_err(|e| {
+                Error::InvalidPolicy(format!("cannot mount staged files at `{guest_dir}`: {e}"))
+            })?;
         dirs.push(tmp);
     }
     Ok(dirs)
@@ -151,6 +213,7 @@ fn network(policy: &Policy, b: &mut WasiCtxBuilder, audit: &Audit) {
             SocketAddrUse::UdpReceive => "net.receive",
         };
         match &decision {
+            Ok(_) if what == "net.bind" => {}
             Ok(rule) => audit.event(what, addr.to_string(), Decision::Allowed, rule.clone()),
             Err(why) => audit.event(what, addr.to_string(), Decision::Denied, why.clone()),
         }
@@ -170,12 +233,14 @@ fn check_socket(
             Err("inbound connections are not supported; --allow-net grants outbound connections only".into())
         }
         SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => {
-            if any_outbound && addr.ip().is_unspecified() && addr.port() == 0 {
-                Ok("ephemeral local bind for an outbound socket".into())
+            if addr.ip().is_unspecified() && addr.port() == 0 {
+                // The implicit bind before a connect or send: harmless on its own, and letting
+                // it through means the connect is checked (and audited) with its real target.
+                Ok("ephemeral local bind; the destination is checked separately".into())
             } else if !any_outbound {
-                Err(format!("no network access granted; allow it with --allow-net HOST:PORT (e.g. --allow-net {addr})"))
+                Err("no network access granted; binding or listening needs a grant nanoproc does not offer yet".into())
             } else {
-                Err("binding a specific local address is not allowed; only outbound connections are".into())
+                Err("binding a specific local address is not allowed; --allow-net grants outbound connections only".into())
             }
         }
         _ => rules
@@ -208,7 +273,8 @@ impl HostMonotonicClock for SteppingMonotonic {
         1_000
     }
     fn now(&self) -> u64 {
-        self.ticks.fetch_add(1_000, std::sync::atomic::Ordering::Relaxed)
+        self.ticks
+            .fetch_add(1_000, std::sync::atomic::Ordering::Relaxed)
     }
 }
 

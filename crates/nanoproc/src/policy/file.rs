@@ -107,13 +107,17 @@ impl SizeValue {
     fn bytes(&self, key: &str) -> Result<u64> {
         match self {
             SizeValue::Number(n) => Ok(*n),
-            SizeValue::Text(t) => parse_size(t).map_err(|e| Error::InvalidPolicy(format!("{key}: {e}"))),
+            SizeValue::Text(t) => {
+                parse_size(t).map_err(|e| Error::InvalidPolicy(format!("{key}: {e}")))
+            }
         }
     }
     fn duration(&self, key: &str) -> Result<std::time::Duration> {
         match self {
             SizeValue::Number(n) => Ok(std::time::Duration::from_secs(*n)),
-            SizeValue::Text(t) => parse_duration(t).map_err(|e| Error::InvalidPolicy(format!("{key}: {e}"))),
+            SizeValue::Text(t) => {
+                parse_duration(t).map_err(|e| Error::InvalidPolicy(format!("{key}: {e}")))
+            }
         }
     }
 }
@@ -121,7 +125,8 @@ impl SizeValue {
 impl PolicyFile {
     /// Parses policy TOML. `origin` names the file in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::InvalidPolicy(describe_toml_error(&e, origin, text)))
+        toml::from_str(text)
+            .map_err(|e| Error::InvalidPolicy(describe_toml_error(&e, origin, text)))
     }
 
     /// Reads and parses a policy file.
@@ -134,7 +139,11 @@ impl PolicyFile {
     pub(super) fn apply(&self, b: &mut PolicyBuilder, base: &Path) -> Result<()> {
         let resolve = |p: &str| {
             let path = Path::new(p);
-            if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+            if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                base.join(path)
+            }
         };
         for d in &self.dirs {
             let guest = d.guest.clone().unwrap_or_else(|| d.host.clone());
@@ -153,7 +162,9 @@ impl PolicyFile {
             b.args(args.clone());
         }
         for h in &self.allowed_outbound_hosts {
-            b.allow_net(h).map_err(|e| Error::InvalidPolicy(format!("allowed_outbound_hosts: {}", e.detail())))?;
+            b.allow_net(h).map_err(|e| {
+                Error::InvalidPolicy(format!("allowed_outbound_hosts: {}", e.detail()))
+            })?;
         }
         if let Some(dns) = self.allow_dns {
             b.allow_dns(dns);
@@ -211,7 +222,10 @@ fn output_mode(key: &str, s: &str) -> Result<OutputMode> {
 }
 
 fn bad_choice(key: &str, got: &str, choices: &[&str]) -> Error {
-    Error::InvalidPolicy(format!("{key} = \"{got}\" is not one of: {}", choices.join(", ")))
+    Error::InvalidPolicy(format!(
+        "{key} = \"{got}\" is not one of: {}",
+        choices.join(", ")
+    ))
 }
 
 /// Turns a TOML/serde error into one line, with a "did you mean" for unknown keys.
@@ -219,7 +233,10 @@ fn describe_toml_error(e: &toml::de::Error, origin: &str, text: &str) -> String 
     let msg = e.message().trim().replace('\n', " ");
     let origin = match e.span() {
         Some(span) => {
-            let line = text.get(..span.start).map(|t| t.matches('\n').count() + 1).unwrap_or(1);
+            let line = text
+                .get(..span.start)
+                .map(|t| t.matches('\n').count() + 1)
+                .unwrap_or(1);
             format!("{origin}:{line}")
         }
         None => origin.to_string(),
@@ -284,12 +301,17 @@ mod tests {
 
     #[test]
     fn unknown_key_suggests_nearest() {
-        let err = PolicyFile::parse("[limits]\nmax_memroy = \"1MiB\"\n", "p.toml").expect_err("unknown key");
+        let err = PolicyFile::parse("[limits]\nmax_memroy = \"1MiB\"\n", "p.toml")
+            .expect_err("unknown key");
         let msg = err.to_string();
         assert!(msg.contains("unknown key `max_memroy`"), "{msg}");
         assert!(msg.contains("did you mean `max_memory`?"), "{msg}");
-        let err = PolicyFile::parse("enviroment = { A = \"b\" }\n", "p.toml").expect_err("unknown key");
-        assert!(err.to_string().contains("did you mean `environment`?"), "{err}");
+        let err =
+            PolicyFile::parse("enviroment = { A = \"b\" }\n", "p.toml").expect_err("unknown key");
+        assert!(
+            err.to_string().contains("did you mean `environment`?"),
+            "{err}"
+        );
     }
 
     #[test]

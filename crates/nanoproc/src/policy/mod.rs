@@ -98,7 +98,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_memory: DEFAULT_MAX_MEMORY, fuel: None, timeout: None, max_output: None }
+        Limits {
+            max_memory: DEFAULT_MAX_MEMORY,
+            fuel: None,
+            timeout: None,
+            max_output: None,
+        }
     }
 }
 
@@ -207,18 +212,34 @@ impl PolicyBuilder {
     }
 
     /// Mounts host directory `host` at `guest`, read-only unless `writable`.
-    pub fn mount(&mut self, host: impl Into<PathBuf>, guest: impl Into<String>, writable: bool) -> &mut Self {
+    pub fn mount(
+        &mut self,
+        host: impl Into<PathBuf>,
+        guest: impl Into<String>,
+        writable: bool,
+    ) -> &mut Self {
         let guest = guest.into();
         self.policy.mounts.retain(|m| m.guest != guest);
-        self.policy.mounts.push(Mount { host: host.into(), guest, writable });
+        self.policy.mounts.push(Mount {
+            host: host.into(),
+            guest,
+            writable,
+        });
         self
     }
 
     /// Makes one host file readable at `destination` (an absolute guest path).
-    pub fn file(&mut self, source: impl Into<PathBuf>, destination: impl Into<String>) -> &mut Self {
+    pub fn file(
+        &mut self,
+        source: impl Into<PathBuf>,
+        destination: impl Into<String>,
+    ) -> &mut Self {
         let destination = destination.into();
         self.policy.files.retain(|f| f.destination != destination);
-        self.policy.files.push(FileGrant { source: source.into(), destination });
+        self.policy.files.push(FileGrant {
+            source: source.into(),
+            destination,
+        });
         self
     }
 
@@ -378,7 +399,10 @@ impl PolicyBuilder {
         let mut seen = std::collections::HashSet::new();
         for m in &p.mounts {
             if !seen.insert(normalise_guest(&m.guest)) {
-                return Err(Error::InvalidPolicy(format!("guest path `{}` is mounted twice", m.guest)));
+                return Err(Error::InvalidPolicy(format!(
+                    "guest path `{}` is mounted twice",
+                    m.guest
+                )));
             }
         }
         for g in &p.env {
@@ -386,19 +410,27 @@ impl PolicyBuilder {
                 EnvGrant::Set(n, _) | EnvGrant::Inherit(n) => n,
             };
             if name.is_empty() || name.contains('=') || name.contains('\0') {
-                return Err(Error::InvalidPolicy(format!("`{name}` is not a valid environment variable name")));
+                return Err(Error::InvalidPolicy(format!(
+                    "`{name}` is not a valid environment variable name"
+                )));
             }
             if let EnvGrant::Set(_, v) = g
                 && v.contains('\0')
             {
-                return Err(Error::InvalidPolicy(format!("environment variable `{name}` contains a NUL byte")));
+                return Err(Error::InvalidPolicy(format!(
+                    "environment variable `{name}` contains a NUL byte"
+                )));
             }
         }
         if p.limits.max_memory == 0 {
-            return Err(Error::InvalidPolicy("max_memory must be greater than zero".into()));
+            return Err(Error::InvalidPolicy(
+                "max_memory must be greater than zero".into(),
+            ));
         }
         if p.limits.timeout == Some(Duration::ZERO) {
-            return Err(Error::InvalidPolicy("timeout must be greater than zero".into()));
+            return Err(Error::InvalidPolicy(
+                "timeout must be greater than zero".into(),
+            ));
         }
         Ok(p)
     }
@@ -406,17 +438,25 @@ impl PolicyBuilder {
 
 fn check_guest_path(path: &str) -> Result<()> {
     if path.is_empty() || path.contains('\0') {
-        return Err(Error::InvalidPolicy(format!("`{path}` is not a valid guest path")));
+        return Err(Error::InvalidPolicy(format!(
+            "`{path}` is not a valid guest path"
+        )));
     }
     if path.split('/').any(|c| c == "..") {
-        return Err(Error::InvalidPolicy(format!("guest path `{path}` must not contain `..`")));
+        return Err(Error::InvalidPolicy(format!(
+            "guest path `{path}` must not contain `..`"
+        )));
     }
     Ok(())
 }
 
 pub(crate) fn normalise_guest(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 pub(crate) fn guest_parent(path: &str) -> String {
@@ -455,7 +495,10 @@ mod tests {
     #[test]
     fn later_grants_replace_earlier_ones() {
         let mut b = Policy::builder();
-        b.env("A", "1").inherit_env("A").dir("/tmp", "/t").mount("/tmp", "/t", true);
+        b.env("A", "1")
+            .inherit_env("A")
+            .dir("/tmp", "/t")
+            .mount("/tmp", "/t", true);
         let p = b.build().expect("policy");
         assert_eq!(p.env, vec![EnvGrant::Inherit("A".into())]);
         assert_eq!(p.mounts.len(), 1);

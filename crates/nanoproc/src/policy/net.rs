@@ -34,11 +34,15 @@ impl HostPattern {
             .or_else(|| t.strip_prefix("udp://"))
             .unwrap_or(t);
         let bad = |why: &str| {
-            format!("`{text}` is not a network pattern: {why} (expected HOST:PORT, e.g. `127.0.0.1:8080`, `example.com:443`, `*:443`, `10.0.0.0/8:*`)")
+            format!(
+                "`{text}` is not a network pattern: {why} (expected HOST:PORT, e.g. `127.0.0.1:8080`, `example.com:443`, `*:443`, `10.0.0.0/8:*`)"
+            )
         };
         let (host, port) = if let Some(rest) = t.strip_prefix('[') {
             let end = rest.find(']').ok_or_else(|| bad("missing `]`"))?;
-            let port = rest[end + 1..].strip_prefix(':').ok_or_else(|| bad("missing `:PORT`"))?;
+            let port = rest[end + 1..]
+                .strip_prefix(':')
+                .ok_or_else(|| bad("missing `:PORT`"))?;
             (&rest[..end], port)
         } else {
             t.rsplit_once(':').ok_or_else(|| bad("missing `:PORT`"))?
@@ -53,7 +57,9 @@ impl HostPattern {
             }
             (lo, hi)
         } else {
-            let p: u16 = port.parse().map_err(|_| bad("port must be 0-65535 or `*`"))?;
+            let p: u16 = port
+                .parse()
+                .map_err(|_| bad("port must be 0-65535 or `*`"))?;
             (p, p)
         };
         let host = if host == "*" {
@@ -61,27 +67,46 @@ impl HostPattern {
         } else if let Some((addr, prefix)) = host.split_once('/') {
             let addr: IpAddr = addr.parse().map_err(|_| bad("bad CIDR address"))?;
             let max = if addr.is_ipv4() { 32 } else { 128 };
-            let prefix: u8 = prefix.parse().ok().filter(|p| *p <= max).ok_or_else(|| bad("bad CIDR prefix"))?;
+            let prefix: u8 = prefix
+                .parse()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| bad("bad CIDR prefix"))?;
             HostMatch::Net { addr, prefix }
         } else if let Ok(addr) = host.parse::<IpAddr>() {
-            HostMatch::Net { addr, prefix: if addr.is_ipv4() { 32 } else { 128 } }
+            HostMatch::Net {
+                addr,
+                prefix: if addr.is_ipv4() { 32 } else { 128 },
+            }
         } else if !host.is_empty()
-            && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         {
             HostMatch::Name(host.to_ascii_lowercase())
         } else {
             return Err(bad("bad host name"));
         };
-        Ok(HostPattern { text: text.trim().to_string(), host, ports })
+        Ok(HostPattern {
+            text: text.trim().to_string(),
+            host,
+            ports,
+        })
     }
 
     /// Turns host names into the addresses they resolve to now, so checks on socket
     /// addresses can be made without DNS. Unresolvable names match nothing.
     pub(crate) fn resolve(&self) -> Vec<ResolvedPattern> {
         match &self.host {
-            HostMatch::Any => vec![ResolvedPattern { net: None, ports: self.ports }],
+            HostMatch::Any => vec![ResolvedPattern {
+                net: None,
+                ports: self.ports,
+            }],
             HostMatch::Net { addr, prefix } => {
-                vec![ResolvedPattern { net: Some((*addr, *prefix)), ports: self.ports }]
+                vec![ResolvedPattern {
+                    net: Some((*addr, *prefix)),
+                    ports: self.ports,
+                }]
             }
             HostMatch::Name(name) => (name.as_str(), 0u16)
                 .to_socket_addrs()
@@ -90,7 +115,10 @@ impl HostPattern {
                         .map(|a| {
                             let ip = a.ip();
                             let prefix = if ip.is_ipv4() { 32 } else { 128 };
-                            ResolvedPattern { net: Some((ip, prefix)), ports: self.ports }
+                            ResolvedPattern {
+                                net: Some((ip, prefix)),
+                                ports: self.ports,
+                            }
                         })
                         .collect()
                 })
@@ -121,7 +149,10 @@ impl ResolvedPattern {
 
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     }
 }
@@ -129,11 +160,19 @@ fn canonical(ip: IpAddr) -> IpAddr {
 fn ip_in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) };
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -146,7 +185,11 @@ mod tests {
 
     fn allows(pattern: &str, addr: &str) -> bool {
         let addr: SocketAddr = addr.parse().expect("test address");
-        HostPattern::parse(pattern).expect("pattern").resolve().iter().any(|r| r.matches(&addr))
+        HostPattern::parse(pattern)
+            .expect("pattern")
+            .resolve()
+            .iter()
+            .any(|r| r.matches(&addr))
     }
 
     #[test]
@@ -166,7 +209,15 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "host", "1.2.3.4:99999", "a b:1", "10.0.0.0/99:1", "[::1:80", "h:9-1"] {
+        for bad in [
+            "",
+            "host",
+            "1.2.3.4:99999",
+            "a b:1",
+            "10.0.0.0/99:1",
+            "[::1:80",
+            "h:9-1",
+        ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

@@ -31,7 +31,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         }
     };
     if num.is_empty() {
-        return Err(format!("`{text}` is not a size: expected a number such as `64MiB`"));
+        return Err(format!(
+            "`{text}` is not a size: expected a number such as `64MiB`"
+        ));
     }
     let value = if num.contains('.') {
         let f: f64 = num
@@ -46,7 +48,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         let n: u64 = num
             .parse()
             .map_err(|_| format!("`{text}` is not a size: `{num}` is not a whole number"))?;
-        n.checked_mul(mult).ok_or_else(|| format!("`{text}` is out of range"))?
+        n.checked_mul(mult)
+            .ok_or_else(|| format!("`{text}` is out of range"))?
     };
     Ok(value)
 }
@@ -64,7 +67,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Formats a byte count in binary units (`64 MiB`), exact when it divides evenly.
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
     for (name, size) in UNITS {
         if bytes >= size {
             if bytes % size == 0 {

@@ -1,0 +1,124 @@
+//! `nanoproc run [FLAGS] FILE.wasm [-- ARGS...]`.
+
+use crate::flags::SandboxFlags;
+use crate::report;
+use clap::Args;
+use nanoproc::{AuditSink, Engine, JsonLinesSink, Outcome, Prepared, Status, loader};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Run a WASI command in a deny-by-default sandbox.
+#[derive(Args)]
+pub struct RunCommand {
+    #[command(flatten)]
+    sandbox: SandboxFlags,
+
+    /// Write every audit event (grants, uses, denials, limits) to FILE as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+
+    /// Print the outcome (status, usage, denials) as one JSON object on stderr.
+    #[arg(long)]
+    json: bool,
+
+    /// Do not read or write the on-disk compile cache.
+    #[arg(long)]
+    no_cache: bool,
+
+    /// The program: a WASI preview 1 module or preview 2 component (.wasm or .wat).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// Arguments for the program (after `--`).
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+impl RunCommand {
+    /// Runs the subcommand; returns the process exit code.
+    pub fn execute(self) -> i32 {
+        match self.run() {
+            Ok(code) => code,
+            Err(e) => report::error(&e),
+        }
+    }
+
+    fn run(&self) -> nanoproc::Result<i32> {
+        let policy = self.sandbox.resolve(&self.args, true)?;
+        let mut eb = Engine::builder();
+        eb.fuel(policy.limits().fuel.is_some());
+        if self.no_cache {
+            eb.cache_dir(None);
+        }
+        let engine = eb.build()?;
+        let bytes = loader::read_binary(&self.file)?;
+        let loaded = loader::load_bytes(&engine, &bytes, &display_name(&self.file))?;
+        let prepared = Prepared::new(&engine, &loaded, policy)?;
+        let mut sinks: Vec<Arc<dyn AuditSink>> = vec![Arc::new(nanoproc::TracingSink)];
+        if let Some(path) = &self.audit {
+            sinks.push(Arc::new(JsonLinesSink::create(path)?));
+        }
+        let outcome = prepared.run(sinks)?;
+        self.report(&outcome, &bytes, prepared.policy());
+        Ok(outcome.exit_code())
+    }
+
+    fn report(&self, outcome: &Outcome, bytes: &[u8], policy: &nanoproc::Policy) {
+        if let Status::Stopped(e) = &outcome.status {
+            report::error(e);
+        }
+        if !outcome.success() {
+            explain_denials(outcome, bytes, policy, self.audit.is_some());
+        }
+        if self.json {
+            eprintln!("{}", outcome.to_json());
+        }
+    }
+}
+
+fn display_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// When a run fails, point at the capability that was probably missing.
+fn explain_denials(outcome: &Outcome, bytes: &[u8], policy: &nanoproc::Policy, has_audit: bool) {
+    let denials: Vec<_> = outcome
+        .denials()
+        .filter(|d| !d.what.starts_with("limit.") && d.what != "trap")
+        .collect();
+    for d in denials.iter().take(5) {
+        eprintln!(
+            "nanoproc: note: denied {} `{}`: {}",
+            d.what, d.target, d.rule
+        );
+    }
+    if denials.len() > 5 {
+        let more = if has_audit {
+            "see the audit file"
+        } else {
+            "rerun with --audit FILE to see them all"
+        };
+        eprintln!(
+            "nanoproc: note: … and {} more denials ({more})",
+            denials.len() - 5
+        );
+    }
+    if policy.mounts().is_empty()
+        && policy.files().is_empty()
+        && matches!(outcome.status, Status::Exited(_))
+    {
+        let uses_fs = nanoproc::inspect::inspect(bytes, "")
+            .map(|r| {
+                r.imports
+                    .contains_key(&nanoproc::inspect::Capability::Filesystem)
+            })
+            .unwrap_or(false);
+        if uses_fs {
+            eprintln!(
+                "nanoproc: note: the program has no filesystem access (deny by default); grant a directory with --dir HOST::GUEST (read-only; add :rw for writes)"
+            );
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The sandbox flags shared by every subcommand that runs guest code, and their
+//! resolution into one validated `Policy` (policy file first, flags on top).
+
+use clap::Args;
+use nanoproc::policy::units::{parse_duration, parse_size};
+use nanoproc::{Error, Policy, PolicyFile};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Grants and limits, spelled like wasmtime's CLI where one exists.
+#[derive(Args, Debug, Default, Clone)]
+pub struct SandboxFlags {
+    /// Mount a host directory: HOST[::GUEST][:rw]. Read-only unless `:rw` is given
+    /// (unlike wasmtime, whose --dir is read-write). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:rw]")]
+    pub dirs: Vec<String>,
+
+    /// Grant one host file, read-only: HOST::GUEST (GUEST is an absolute path). Repeatable.
+    #[arg(long = "file", value_name = "HOST::GUEST")]
+    pub files: Vec<String>,
+
+    /// Set NAME=VALUE, or pass the host's NAME through with a bare NAME. Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    pub envs: Vec<String>,
+
+    /// Allow outbound connections to HOST:PORT (`*:443`, `10.0.0.0/8:*`, `example.com:80`). Repeatable.
+    #[arg(long = "allow-net", value_name = "HOST:PORT")]
+    pub allow_net: Vec<String>,
+
+    /// Allow DNS lookups (wasi:sockets/ip-name-lookup).
+    #[arg(long)]
+    pub allow_dns: bool,
+
+    /// Budget for all linear memories and tables together, e.g. 64MiB [default: 1GiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+
+    /// Fuel budget (roughly, Wasm instructions); turns on fuel metering.
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+
+    /// Wall-clock limit, e.g. 2s or 500ms; interrupts loops and blocked host calls alike.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Cap on bytes written to stdout, and separately to stderr, e.g. 1MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_output: Option<u64>,
+
+    /// Read grants and limits from a TOML policy file; flags given here override it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+impl SandboxFlags {
+    /// Resolves the policy file and flags into one validated `Policy`.
+    pub fn resolve(&self, args: &[String], stdin_inherit: bool) -> Result<Policy, Error> {
+        let mut b = Policy::builder();
+        if stdin_inherit {
+            b.stdin(nanoproc::policy::StdinMode::Inherit);
+        }
+        if let Some(path) = &self.policy {
+            let file = PolicyFile::load(path)?;
+            let base = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            b.apply_file(&file, base)?;
+        }
+        for d in &self.dirs {
+            let (host, guest, writable) = parse_dir(d)?;
+            b.mount(host, guest, writable);
+        }
+        for f in &self.files {
+            let (host, guest) = f.split_once("::").ok_or_else(|| {
+                Error::InvalidPolicy(format!(
+                    "--file `{f}`: expected HOST::GUEST, e.g. --file ./app.toml::/etc/app.toml"
+                ))
+            })?;
+            b.file(host, guest);
+        }
+        for e in &self.envs {
+            match e.split_once('=') {
+                Some((k, v)) => b.env(k, v),
+                None => b.inherit_env(e.as_str()),
+            };
+        }
+        for n in &self.allow_net {
+            b.allow_net(n)
+                .map_err(|e| Error::InvalidPolicy(format!("--allow-net: {}", e.detail())))?;
+        }
+        if self.allow_dns {
+            b.allow_dns(true);
+        }
+        if let Some(m) = self.max_memory {
+            b.max_memory(m);
+        }
+        if self.fuel.is_some() {
+            b.fuel(self.fuel);
+        }
+        if self.timeout.is_some() {
+            b.timeout(self.timeout);
+        }
+        if self.max_output.is_some() {
+            b.max_output(self.max_output);
+        }
+        if !args.is_empty() {
+            b.args(args.iter().cloned());
+        }
+        b.build()
+    }
+}
+
+/// Parses `HOST[::GUEST][:rw|:ro]`.
+fn parse_dir(spec: &str) -> Result<(String, String, bool), Error> {
+    let (rest, writable) = if let Some(r) = spec.strip_suffix(":rw") {
+        (r, true)
+    } else if let Some(r) = spec.strip_suffix(":ro") {
+        (r, false)
+    } else {
+        (spec, false)
+    };
+    let (host, guest) = match rest.split_once("::") {
+        Some((h, g)) => (h, g),
+        None => (rest, rest),
+    };
+    if host.is_empty() || guest.is_empty() {
+        return Err(Error::InvalidPolicy(format!(
+            "--dir `{spec}`: expected HOST[::GUEST][:rw], e.g. --dir ./data::/data or --dir ./out::/out:rw"
+        )));
+    }
+    Ok((host.to_string(), guest.to_string(), writable))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_dir;
+
+    #[test]
+    fn dir_specs() {
+        assert_eq!(
+            parse_dir("/etc").ok(),
+            Some(("/etc".into(), "/etc".into(), false))
+        );
+        assert_eq!(
+            parse_dir("./d::/data").ok(),
+            Some(("./d".into(), "/data".into(), false))
+        );
+        assert_eq!(
+            parse_dir("./d::/data:rw").ok(),
+            Some(("./d".into(), "/data".into(), true))
+        );
+        assert_eq!(
+            parse_dir("./d:rw").ok(),
+            Some(("./d".into(), "./d".into(), true))
+        );
+        assert!(parse_dir("::/x").is_err());
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The main job of nanoproc, on the bundled example guests: WASI programs run as
+# deny-by-default nano-processes, refused what they were not granted, and stopped at
+# their limits with a clear message while the host carries on.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/nanoproc-target}"
+G=examples/guests/bin
+
+echo "==> building nanoproc (release; the first build takes a few minutes)"
+cargo build --release --locked -q -p nanoproc-cli || exit 1
+NANOPROC="$CARGO_TARGET_DIR/release/nanoproc"
+
+failures=0
+# show EXPECTED_EXIT DESCRIPTION -- COMMAND...
+show() {
+    local expected=$1 what=$2; shift 3
+    printf '\n\033[1m## %s\033[0m\n$ nanoproc %s\n' "$what" "$*"
+    "$NANOPROC" "$@"
+    local rc=$?
+    if [ "$rc" -eq "$expected" ]; then
+        printf '[exit %d, as expected]\n' "$rc"
+    else
+        printf '[exit %d, EXPECTED %d]\n' "$rc" "$expected"
+        failures=$((failures + 1))
+    fi
+}
+
+show 0   "A WASI preview 1 program (Rust)"                 -- run $G/hello.wasm
+show 0   "A WASI preview 2 component"                      -- run $G/hello_p2.wasm
+show 0   "A Go program (GOOS=wasip1)"                      -- run $G/hello_go.wasm
+show 1   "Deny by default: reading /etc/hosts is refused"  -- run $G/cat.wasm -- /etc/hosts
+show 0   "The same read, granted (read-only mount)"        -- run --dir /etc::/etc $G/cat.wasm -- /etc/hosts
+show 0   "Environment variables are absent unless granted (nothing printed)" -- run $G/env.wasm
+show 0   "... and present when granted"                    -- run --env GREETING=hello --env HOME $G/env.wasm
+show 124 "A tight loop, stopped by --timeout"              -- run --timeout 1s $G/spin.wasm
+show 124 "A guest asleep in a host call, stopped by --timeout" -- run --timeout 1s $G/sleep.wasm
+show 121 "A memory bomb, stopped by --max-memory"          -- run --max-memory 32MiB $G/memhog.wasm
+show 121 "Eight 4 MiB memories: one budget for all of them" -- run --max-memory 16MiB $G/multimem.wasm
+show 122 "An output flood, stopped by --max-output"        -- run --max-output 2KiB $G/flood.wasm
+show 0   "The host is unharmed: the next sandbox runs as ever" -- run $G/hello.wasm
+
+echo
+if [ "$failures" -eq 0 ]; then
+    echo "demo: every step behaved as expected"
+else
+    echo "demo: $failures step(s) did not behave as expected"
+    exit 1
+fi
