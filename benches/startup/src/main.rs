@@ -270,6 +270,50 @@ fn utc_now() -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", s / 3600, s / 60 % 60)
 }
 
+/// Machine-wide busy time and this process's own (with its waited-for children), in clock ticks.
+struct CpuTimes {
+    cpus: usize,
+    busy: u64,
+    total: u64,
+    ours: u64,
+}
+
+impl CpuTimes {
+    fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let mut cpus = 0;
+        let mut busy = 0;
+        let mut total = 0;
+        for l in stat.lines() {
+            let mut f = l.split_whitespace();
+            match f.next() {
+                Some("cpu") => {
+                    let v: Vec<u64> = f.filter_map(|x| x.parse().ok()).collect();
+                    // user nice system idle iowait irq softirq steal (guest time is inside user)
+                    total = v.iter().take(8).sum();
+                    busy = total - v.get(3).copied().unwrap_or(0) - v.get(4).copied().unwrap_or(0);
+                }
+                Some(c) if c.starts_with("cpu") => cpus += 1,
+                _ => {}
+            }
+        }
+        // /proc/self/stat: fields 14-17 are utime stime cutime cstime; the command name (field 2)
+        // may hold spaces, so count from the closing parenthesis.
+        let me = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let rest = &me[me.rfind(')')? + 2..];
+        let f: Vec<u64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+        let ours = f.get(11..15)?.iter().sum();
+        Some(CpuTimes { cpus, busy, total, ours })
+    }
+
+    /// Share of all CPU time in (before, self] that went to processes other than the bench.
+    fn other_busy_share(&self, before: &CpuTimes) -> f64 {
+        let total = self.total.saturating_sub(before.total) as f64;
+        let other = self.busy.saturating_sub(before.busy).saturating_sub(self.ours.saturating_sub(before.ours)) as f64;
+        if total > 0.0 { (other / total).max(0.0) } else { 0.0 }
+    }
+}
+
 /// Whether the wasmtime CLI accepts `-C cache=y` (listed by `wasmtime run -C help`).
 fn wasmtime_has_cache_flag(wasmtime: &Path) -> bool {
     Command::new(wasmtime)
@@ -374,6 +418,8 @@ fn run(opts: &Options) -> Result<(), String> {
             run_once(&default_row, dir, 0, &opts.expect)?;
             let caches = dir_has_files(default_row.warm_dir.as_ref().expect("warm"));
             wasmtime_default_caches = Some(caches);
+            let mut default_row = default_row;
+            default_row.label = format!("wasmtime run hello.wasm (default: cache {})", if caches { "on, warm" } else { "off" });
             rows.push(default_row);
             if wasmtime_has_cache_flag(w) {
                 rows.push(
@@ -401,6 +447,7 @@ fn run(opts: &Options) -> Result<(), String> {
     }
 
     let load_before = read_trim("/proc/loadavg");
+    let cpu_before = CpuTimes::now();
     let rounds = rows.iter().map(|r| r.runs).max().unwrap_or(0);
     let total: usize = rows.iter().map(|r| r.runs).sum();
     eprintln!("startup bench: {total} timed runs in {rounds} round-robin rounds");
@@ -424,6 +471,7 @@ fn run(opts: &Options) -> Result<(), String> {
     }
     eprintln!(" ({:.1} s)", bench_started.elapsed().as_secs_f64());
     let load_after = read_trim("/proc/loadavg");
+    let cpu_after = CpuTimes::now();
 
     // The report.
     let native_median = {
@@ -447,6 +495,21 @@ fn run(opts: &Options) -> Result<(), String> {
     line(format!("- CPU: {}", cpu_model()));
     line(format!("- kernel: {}", first_line(Path::new("uname"), &["-srm"])));
     line(format!("- load average (1/5/15 min, runnable/total): before {load_before}; after {load_after}"));
+    if let (Some(before), Some(after)) = (&cpu_before, &cpu_after) {
+        let other = after.other_busy_share(before);
+        line(format!(
+            "- CPU used by other processes during the timed runs: {:.0}% of the machine ({} CPUs)",
+            other * 100.0,
+            before.cpus
+        ));
+        if other > 0.10 {
+            line(
+                "- **warning: the machine was busy**: other processes competed for the CPUs, which inflates every \
+                 row (most of all the multi-threaded ones); re-run on an idle machine"
+                    .into(),
+            );
+        }
+    }
     line(String::new());
     line("Versions:".into());
     line(String::new());

@@ -1,0 +1,339 @@
+//! Drives the built `nanoproc` binary: exit codes, one-line messages, flags, policy files,
+//! audit files, JSON outcomes and `inspect`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn guest(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/guests/bin")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn nanoproc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanoproc"))
+        .args(args)
+        .env(
+            "NANOPROC_CACHE_DIR",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-cache"),
+        )
+        .env_remove("NANOPROC_LOG")
+        .output()
+        .expect("spawn nanoproc")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The lines nanoproc itself wrote (not the guest): `nanoproc: ...`.
+fn own_lines(o: &Output) -> Vec<String> {
+    text(&o.stderr)
+        .lines()
+        .filter(|l| l.starts_with("nanoproc: "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[track_caller]
+fn assert_code(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+}
+
+/// A stopped run prints exactly one `nanoproc: <kind>: <detail>` line naming the flag.
+#[track_caller]
+fn assert_one_line(o: &Output, kind: &str, flag: &str) {
+    let lines: Vec<_> = own_lines(o)
+        .into_iter()
+        .filter(|l| !l.starts_with("nanoproc: note:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("nanoproc: {kind}: ")),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains(flag), "names {flag}: {}", lines[0]);
+}
+
+#[test]
+fn hello_runs_and_exits_zero() {
+    let o = nanoproc(&["run", &guest("hello.wasm")]);
+    assert_code(&o, 0);
+    assert_eq!(text(&o.stdout), "hello from a nano-process\n");
+    assert!(own_lines(&o).is_empty());
+}
+
+#[test]
+fn a_denied_read_fails_and_says_how_to_grant_it() {
+    let o = nanoproc(&["run", &guest("cat.wasm"), "--", "/etc/hosts"]);
+    assert_code(&o, 1);
+    assert!(text(&o.stderr).contains("--dir"), "{}", text(&o.stderr));
+    let o = nanoproc(&[
+        "run",
+        "--dir",
+        "/etc::/etc",
+        &guest("cat.wasm"),
+        "--",
+        "/etc/hosts",
+    ]);
+    assert_code(&o, 0);
+    assert!(text(&o.stdout).contains("localhost"));
+}
+
+#[test]
+fn dir_mounts_are_read_only_unless_rw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display().to_string();
+    let ro = nanoproc(&[
+        "run",
+        "--dir",
+        &format!("{d}::/w"),
+        &guest("fs.wasm"),
+        "--",
+        "write",
+        "/w/f",
+        "x",
+    ]);
+    assert_code(&ro, 1);
+    assert!(!dir.path().join("f").exists());
+    let rw = nanoproc(&[
+        "run",
+        "--dir",
+        &format!("{d}::/w:rw"),
+        &guest("fs.wasm"),
+        "--",
+        "write",
+        "/w/f",
+        "x",
+    ]);
+    assert_code(&rw, 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("f")).expect("written"),
+        "x"
+    );
+}
+
+#[test]
+fn env_flags_set_and_pass_through() {
+    let o = Command::new(env!("CARGO_BIN_EXE_nanoproc"))
+        .args([
+            "run",
+            "--env",
+            "A=1",
+            "--env",
+            "FROM_HOST",
+            &guest("env.wasm"),
+        ])
+        .env("FROM_HOST", "yes")
+        .env("NOT_GRANTED", "secret")
+        .output()
+        .expect("spawn");
+    assert_code(&o, 0);
+    assert_eq!(text(&o.stdout), "A=1\nFROM_HOST=yes\n");
+}
+
+#[test]
+fn memory_bomb_exits_121() {
+    let o = nanoproc(&["run", "--max-memory", "16MiB", &guest("memhog.wasm")]);
+    assert_code(&o, 121);
+    assert_one_line(&o, "memory limit", "--max-memory");
+}
+
+#[test]
+fn output_flood_exits_122() {
+    let o = nanoproc(&["run", "--max-output", "1MiB", &guest("flood.wasm")]);
+    assert_code(&o, 122);
+    assert_eq!(o.stdout.len(), 1 << 20);
+    assert_one_line(&o, "output limit", "--max-output");
+}
+
+#[test]
+fn a_trap_exits_123() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wat = dir.path().join("trap.wat");
+    std::fs::write(&wat, r#"(module (func (export "_start") unreachable))"#).expect("write");
+    let o = nanoproc(&["run", wat.to_str().expect("utf8")]);
+    assert_code(&o, 123);
+    assert_one_line(&o, "guest trap", "unreachable");
+}
+
+#[test]
+fn a_tight_loop_under_timeout_exits_124() {
+    let started = std::time::Instant::now();
+    let o = nanoproc(&["run", "--timeout", "1s", &guest("spin.wasm")]);
+    assert_code(&o, 124);
+    assert_one_line(&o, "time limit", "--timeout");
+    // A bound that only fails if the guest was not interrupted (not a speed test).
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn fuel_exhaustion_exits_124() {
+    let o = nanoproc(&["run", "--fuel", "100000", &guest("spin.wasm")]);
+    assert_code(&o, 124);
+    assert_one_line(&o, "fuel limit", "--fuel");
+}
+
+#[test]
+fn invalid_input_exits_125_with_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hello = std::fs::read(guest("hello.wasm")).expect("read");
+    let truncated = dir.path().join("truncated.wasm");
+    std::fs::write(&truncated, &hello[..hello.len() / 3]).expect("write");
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"MZ\x90\x00 this is not wasm").expect("write");
+    for (args, kind) in [
+        (
+            vec!["run", truncated.to_str().expect("utf8")],
+            "invalid module",
+        ),
+        (
+            vec!["run", garbage.to_str().expect("utf8")],
+            "invalid module",
+        ),
+        (vec!["run", "/no/such/file.wasm"], "io error"),
+        (
+            vec!["run", "--dir", "/no/such/dir", &guest("hello.wasm")],
+            "invalid policy",
+        ),
+        (
+            vec!["run", "--allow-net", "nonsense", &guest("hello.wasm")],
+            "invalid policy",
+        ),
+    ] {
+        let o = nanoproc(&args);
+        assert_code(&o, 125);
+        let lines = own_lines(&o);
+        assert_eq!(lines.len(), 1, "{args:?}: {lines:?}");
+        assert!(
+            lines[0].starts_with(&format!("nanoproc: {kind}: ")),
+            "{}",
+            lines[0]
+        );
+    }
+    // A bad flag value is invalid input too.
+    let o = nanoproc(&["run", "--max-memory", "lots", &guest("hello.wasm")]);
+    assert_code(&o, 125);
+    assert!(text(&o.stderr).contains("lots"));
+}
+
+#[test]
+fn the_guest_exit_status_passes_through() {
+    let o = nanoproc(&["run", &guest("exit.wasm"), "--", "42"]);
+    assert_code(&o, 42);
+    assert!(
+        own_lines(&o)
+            .iter()
+            .all(|l| l.starts_with("nanoproc: note:"))
+    );
+}
+
+#[test]
+fn json_outcome_and_audit_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let o = nanoproc(&[
+        "run",
+        "--json",
+        "--timeout",
+        "1s",
+        "--audit",
+        audit.to_str().expect("utf8"),
+        &guest("spin.wasm"),
+    ]);
+    assert_code(&o, 124);
+    let last = text(&o.stderr)
+        .lines()
+        .last()
+        .expect("a json line")
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&last).expect("json outcome");
+    assert_eq!(v["status"], "stopped");
+    assert_eq!(v["exit_code"], 124);
+    assert_eq!(v["error"]["kind"], "time limit");
+    assert!(
+        v["usage"]["wall_time"]
+            .as_f64()
+            .is_some_and(|ms| ms >= 900.0)
+    );
+    let events = std::fs::read_to_string(&audit).expect("audit file");
+    assert!(
+        events.lines().any(|l| l.contains("\"limit.timeout\"")),
+        "{events}"
+    );
+}
+
+#[test]
+fn policy_file_with_flag_overrides() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("data")).expect("mkdir");
+    std::fs::write(dir.path().join("data/note.txt"), "from the policy\n").expect("write");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "dirs = [{ host = \"data\", guest = \"/data\" }]\nenvironment = { A = \"file\" }\n[limits]\nmax_memory = \"8MiB\"\n",
+    )
+    .expect("write");
+    let p = policy.to_str().expect("utf8");
+    let o = nanoproc(&[
+        "run",
+        "--policy",
+        p,
+        &guest("cat.wasm"),
+        "--",
+        "/data/note.txt",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(text(&o.stdout), "from the policy\n");
+    // The file's 8 MiB stops the memory bomb; a flag raises nothing it does not name.
+    let o = nanoproc(&["run", "--policy", p, &guest("memhog.wasm")]);
+    assert_code(&o, 121);
+    assert!(text(&o.stderr).contains("8 MiB"), "{}", text(&o.stderr));
+    let o = nanoproc(&["run", "--policy", p, "--env", "A=flag", &guest("env.wasm")]);
+    assert_eq!(text(&o.stdout), "A=flag\n");
+    // An unknown key is invalid input with a suggestion.
+    std::fs::write(&policy, "[limits]\nmax_memroy = \"8MiB\"\n").expect("write");
+    let o = nanoproc(&["run", "--policy", p, &guest("hello.wasm")]);
+    assert_code(&o, 125);
+    assert!(
+        text(&o.stderr).contains("did you mean `max_memory`?"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn inspect_groups_imports_and_names_needed_flags() {
+    let o = nanoproc(&["inspect", &guest("cat.wasm")]);
+    assert_code(&o, 0);
+    let out = text(&o.stdout);
+    assert!(out.contains("kind:    core module"), "{out}");
+    assert!(out.contains("filesystem"), "{out}");
+    assert!(out.contains("--dir"), "{out}");
+    let o = nanoproc(&["inspect", "--json", &guest("net_p2.wasm")]);
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["kind"], "component");
+    assert!(
+        v["imports"]["sockets"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    assert!(v["needs"].to_string().contains("--allow-net"));
+    assert_eq!(v["sha256"].as_str().map(str::len), Some(64));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.wasm");
+    std::fs::write(&bad, b"\0asm\x01\0\0\0\x05\xff").expect("write");
+    let o = nanoproc(&["inspect", bad.to_str().expect("utf8")]);
+    assert_code(&o, 125);
+    assert_eq!(own_lines(&o).len(), 1);
+}
