@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a WASI program (preview 1 module or preview 2 component) in a sandbox.
-    Run(commands::run::RunCommand),
+    Run(Box<commands::run::RunCommand>),
     /// Show what a module is, imports, exports, and the grants it would need.
     Inspect(commands::inspect::InspectCommand),
 }
