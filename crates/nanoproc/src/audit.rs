@@ -132,12 +132,17 @@ impl AuditSink for TracingSink {
     }
 }
 
+/// How many events a sandbox keeps for its [`crate::Outcome`]; the caller's sinks still
+/// receive every event. Bounds host memory however busy a hostile guest is.
+pub const MAX_KEPT_EVENTS: usize = 10_000;
+
 /// The per-sandbox audit trail: fans events out to the caller's sinks and keeps a copy
-/// for the [`crate::Outcome`]. Cheap to clone.
+/// (up to [`MAX_KEPT_EVENTS`]) for the [`crate::Outcome`]. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Audit {
     sinks: Arc<Vec<Arc<dyn AuditSink>>>,
     kept: MemorySink,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Audit {
@@ -145,6 +150,7 @@ impl Audit {
         Audit {
             sinks: Arc::new(sinks),
             kept: MemorySink::new(),
+            dropped: Default::default(),
         }
     }
 
@@ -153,7 +159,19 @@ impl Audit {
         for s in self.sinks.iter() {
             s.record(&event);
         }
-        self.kept.record(&event);
+        if let Ok(mut kept) = self.kept.events.lock() {
+            if kept.len() < MAX_KEPT_EVENTS {
+                kept.push(event);
+                return;
+            }
+        }
+        self.dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Events not kept for the outcome because [`MAX_KEPT_EVENTS`] was reached.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Shorthand for [`Audit::record`] with a new event.

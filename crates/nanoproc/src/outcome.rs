@@ -49,8 +49,10 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Resources used.
     pub usage: Usage,
-    /// Every audit event of the run, in order.
+    /// The audit events of the run, in order (at most [`crate::audit::MAX_KEPT_EVENTS`]).
     pub events: Vec<AuditEvent>,
+    /// Events left out of `events` because the cap was reached (sinks got them all).
+    pub events_dropped: u64,
 }
 
 impl Outcome {
@@ -92,6 +94,7 @@ impl Outcome {
             "usage": self.usage,
             "denials": self.denials().collect::<Vec<_>>(),
             "events": self.events,
+            "events_dropped": self.events_dropped,
         })
     }
 }

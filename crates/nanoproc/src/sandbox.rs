@@ -19,8 +19,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Store state of a preview 1 sandbox.
 pub(crate) struct P1State {
-    wasi: WasiP1Ctx,
-    budget: MemoryBudget,
+    pub(crate) wasi: WasiP1Ctx,
+    pub(crate) budget: MemoryBudget,
+    pub(crate) audit: Audit,
+    pub(crate) fs_view: crate::wasi::fs_audit::FsView,
 }
 
 /// Store state of a preview 2 sandbox.
@@ -79,6 +81,7 @@ impl Prepared {
                 }
                 let mut linker = wasmtime::Linker::<P1State>::new(engine.wasmtime());
                 wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s| &mut s.wasi)
+                    .and_then(|()| crate::wasi::fs_audit::add_to_linker(&mut linker))
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 1: {e:#}")))?;
                 let pre = linker
                     .instantiate_pre(module)
@@ -188,6 +191,7 @@ impl Sandbox {
             stderr,
             stdout_buf,
             stderr_buf,
+            fs_view,
             _staging,
         } = wasi::build(policy, &inner.name, &self.audit)?;
         let budget = MemoryBudget::new(policy.limits.max_memory, self.audit.clone());
@@ -199,6 +203,8 @@ impl Sandbox {
                     P1State {
                         wasi: wasi.build_p1(),
                         budget,
+                        audit: self.audit.clone(),
+                        fs_view,
                     },
                 );
                 let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
@@ -272,6 +278,7 @@ impl Sandbox {
                 stderr_bytes: stderr.written(),
             },
             events: self.audit.events(),
+            events_dropped: self.audit.dropped(),
         })
     }
 

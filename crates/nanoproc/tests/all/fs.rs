@@ -204,3 +204,46 @@ fn go_guests_are_confined_too() {
     assert_exit(&o, 0);
     assert_eq!(stdout(&o), "inside\n");
 }
+
+#[test]
+fn file_uses_and_denials_are_audited_with_guest_paths() {
+    let root = layout();
+    let inner = root.path().join("inner");
+    let mut b = captured();
+    b.dir(&inner, "/data");
+    let o = run("cat.wasm", &["/data/inside.txt"], &mut b);
+    assert_exit(&o, 0);
+    assert!(
+        o.events.iter().any(|e| e.what == "fs.open"
+            && e.target == "/data/inside.txt"
+            && e.decision == Decision::Allowed),
+        "{:#?}",
+        o.events
+    );
+
+    let mut b = captured();
+    b.dir(&inner, "/data");
+    let o = run("fs.wasm", &["write", "/data/new.txt", "x"], &mut b);
+    assert_exit(&o, 1);
+    let denial = o
+        .denials()
+        .find(|e| e.what == "fs.open")
+        .expect("write denial audited");
+    assert_eq!(denial.target, "/data/new.txt");
+    assert!(
+        denial.rule.contains("read-only") && denial.rule.contains(":rw"),
+        "{}",
+        denial.rule
+    );
+
+    std::os::unix::fs::symlink("../secret.txt", inner.join("link")).expect("symlink");
+    let mut b = captured();
+    b.dir(&inner, "/data");
+    let o = run("fs.wasm", &["read", "/data/link"], &mut b);
+    assert_exit(&o, 1);
+    let denial = o
+        .denials()
+        .find(|e| e.what == "fs.open")
+        .expect("escape denial audited");
+    assert!(denial.rule.contains("outside its mount"), "{}", denial.rule);
+}

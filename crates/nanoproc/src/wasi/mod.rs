@@ -14,6 +14,9 @@ use std::time::Duration;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
+pub(crate) mod fs_audit;
+use fs_audit::{FsView, Preopen};
+
 /// The host-side handles a running sandbox keeps next to its WASI context.
 pub(crate) struct WasiParts {
     pub builder: WasiCtxBuilder,
@@ -21,6 +24,8 @@ pub(crate) struct WasiParts {
     pub stderr: CappedOutput,
     pub stdout_buf: Arc<Mutex<Vec<u8>>>,
     pub stderr_buf: Arc<Mutex<Vec<u8>>>,
+    /// The guest's view of its mounts, for the filesystem audit.
+    pub fs_view: FsView,
     /// Keeps staged single-file grants alive for the sandbox's lifetime.
     pub _staging: Vec<tempfile::TempDir>,
 }
@@ -59,7 +64,12 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
         }
     }
 
+    let mut fs_view = FsView::default();
     for m in &policy.mounts {
+        fs_view.preopens.push(Preopen {
+            guest: m.guest.clone(),
+            writable: m.writable,
+        });
         let perms = if m.writable {
             FsPerms::ReadWrite
         } else {
@@ -83,7 +93,7 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
             format!("{mode} mount"),
         );
     }
-    let staging = stage_files(policy, &mut b, audit)?;
+    let staging = stage_files(policy, &mut b, audit, &mut fs_view)?;
 
     match &policy.stdin {
         StdinMode::Null => {}
@@ -130,6 +140,7 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
         stderr,
         stdout_buf,
         stderr_buf,
+        fs_view,
         _staging: staging,
     })
 }
@@ -149,6 +160,7 @@ fn stage_files(
     policy: &Policy,
     b: &mut WasiCtxBuilder,
     audit: &Audit,
+    fs_view: &mut FsView,
 ) -> Result<Vec<tempfile::TempDir>> {
     let mut by_dir: BTreeMap<String, Vec<&crate::policy::FileGrant>> = BTreeMap::new();
     for f in &policy.files {
@@ -182,6 +194,10 @@ fn stage_files(
             .map_err(|e| {
                 Error::InvalidPolicy(format!("cannot mount staged files at `{guest_dir}`: {e}"))
             })?;
+        fs_view.preopens.push(Preopen {
+            guest: guest_dir,
+            writable: false,
+        });
         dirs.push(tmp);
     }
     Ok(dirs)
