@@ -159,11 +159,11 @@ impl Audit {
         for s in self.sinks.iter() {
             s.record(&event);
         }
-        if let Ok(mut kept) = self.kept.events.lock() {
-            if kept.len() < MAX_KEPT_EVENTS {
-                kept.push(event);
-                return;
-            }
+        if let Ok(mut kept) = self.kept.events.lock()
+            && kept.len() < MAX_KEPT_EVENTS
+        {
+            kept.push(event);
+            return;
         }
         self.dropped
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
