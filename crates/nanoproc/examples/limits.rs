@@ -33,7 +33,11 @@ fn main() -> nanoproc::Result<()> {
         limit(&mut policy);
         let loaded = loader::load_file(&engine, &guests.join(guest))?;
         let outcome = Prepared::new(&engine, &loaded, policy.build()?)?.run(vec![])?;
-        println!("{guest:<14} exit {} {:?}", outcome.exit_code(), outcome.status);
+        println!(
+            "{guest:<14} exit {} {:?}",
+            outcome.exit_code(),
+            outcome.status
+        );
     }
     Ok(())
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 fn main() -> nanoproc::Result<()> {
     let mut args = std::env::args().skip(1);
-    let wasm = args.next().unwrap_or_else(|| "examples/guests/bin/cat.wasm".into());
+    let wasm = args
+        .next()
+        .unwrap_or_else(|| "examples/guests/bin/cat.wasm".into());
     let engine = Engine::new()?;
     let mut policy = Policy::builder();
     policy
