@@ -7,10 +7,13 @@
 use nanoproc::{Engine, Policy, Prepared, loader, policy::OutputMode};
 use std::time::Duration;
 
+/// A guest and the one limit that should stop it.
+type Case = (&'static str, fn(&mut nanoproc::PolicyBuilder));
+
 fn main() -> nanoproc::Result<()> {
     let engine = Engine::builder().fuel(true).build()?;
     let guests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/guests/bin");
-    let cases: [(&str, fn(&mut nanoproc::PolicyBuilder)); 5] = [
+    let cases: [Case; 5] = [
         ("memhog.wasm", |p| {
             p.max_memory(16 << 20);
         }),
