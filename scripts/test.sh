@@ -24,5 +24,8 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (workspace, including the guest rebuild check)"
-cargo test --workspace --locked -- --include-ignored 2>&1
+step "cargo test --doc"
+cargo test --workspace --locked --doc 2>&1
+
+step "cargo test (workspace, including the check that the prebuilt guests match their sources)"
+cargo test --workspace --locked --all-targets -- --include-ignored 2>&1
