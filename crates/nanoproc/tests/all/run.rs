@@ -188,3 +188,29 @@ fn sandboxes_run_concurrently_from_one_prepared() {
         assert_eq!(stdout(&o), "hello from a nano-process\n");
     }
 }
+
+#[test]
+fn the_pooling_allocator_runs_guests_under_the_same_limits() {
+    let mut b = nanoproc::Engine::builder();
+    b.pooling(Some(nanoproc::PoolingOptions {
+        total_instances: 16,
+        max_memory_size: 64 << 20,
+    }))
+    .cache_dir(None);
+    let e = b.build().expect("pooling engine");
+    let hello = loader::load_file(&e, &guest("hello.wasm")).expect("loads");
+    let p = Prepared::new(&e, &hello, captured().build().expect("policy")).expect("links");
+    for _ in 0..32 {
+        let o = p.run(vec![]).expect("runs");
+        assert_exit(&o, 0);
+        assert_eq!(stdout(&o), "hello from a nano-process\n");
+    }
+    let memhog = loader::load_file(&e, &guest("memhog.wasm")).expect("loads");
+    let mut policy = captured();
+    policy.max_memory(8 << 20);
+    let o = Prepared::new(&e, &memhog, policy.build().expect("policy"))
+        .expect("links")
+        .run(vec![])
+        .expect("runs");
+    assert_eq!(o.exit_code(), 121);
+}
