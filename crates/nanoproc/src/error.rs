@@ -94,6 +94,27 @@ pub enum Error {
         how: String,
     },
 
+    /// A plugin broke the ABI: a bad pointer or length, a missing or mistyped export.
+    #[error("ABI violation: {0}")]
+    AbiViolation(String),
+
+    /// A host function returned an error or panicked; the call that used it was stopped.
+    #[error("host function `{name}` failed: {message}")]
+    HostFunction {
+        /// `namespace::name` of the host function.
+        name: String,
+        /// Its error, or the panic message.
+        message: String,
+    },
+
+    /// The plugin reported a failure itself (through `nanoproc::fail`).
+    #[error("plugin failed: {0}")]
+    Guest(String),
+
+    /// The call was cancelled through a [`crate::plugin::CancelHandle`].
+    #[error("cancelled")]
+    Cancelled,
+
     /// A host-side I/O failure (reading the module, opening a preopen, …).
     #[error("{context}: {source}")]
     Io {
@@ -124,7 +145,9 @@ impl Error {
                 kind: LimitKind::Output,
                 ..
             } => 122,
-            Error::Trap(_) => 123,
+            Error::Trap(_) | Error::AbiViolation(_) | Error::HostFunction { .. } => 123,
+            Error::Cancelled => 124,
+            Error::Guest(_) => 1,
             Error::LimitExceeded {
                 kind: LimitKind::Timeout | LimitKind::Fuel,
                 ..
@@ -147,6 +170,10 @@ impl Error {
                 LimitKind::Fuel => "fuel limit",
             },
             Error::Trap(_) => "guest trap",
+            Error::AbiViolation(_) => "abi violation",
+            Error::HostFunction { .. } => "host function error",
+            Error::Guest(_) => "plugin error",
+            Error::Cancelled => "cancelled",
             Error::Denied { .. } => "denied",
             Error::Io { .. } => "io error",
             Error::Internal(_) => "internal error",
@@ -156,7 +183,13 @@ impl Error {
     /// The detail after the kind, as printed by the CLI.
     pub fn detail(&self) -> String {
         match self {
-            Error::InvalidModule(m) | Error::InvalidPolicy(m) | Error::Internal(m) => m.clone(),
+            Error::InvalidModule(m)
+            | Error::InvalidPolicy(m)
+            | Error::Internal(m)
+            | Error::AbiViolation(m)
+            | Error::Guest(m) => m.clone(),
+            Error::HostFunction { name, message } => format!("`{name}`: {message}"),
+            Error::Cancelled => "the call was cancelled by the host".to_string(),
             Error::LimitExceeded { detail, .. } => detail.clone(),
             Error::Trap(t) => t.message.clone(),
             Error::Denied { what, how } => format!("{what}; {how}"),
@@ -170,4 +203,95 @@ impl Error {
             source,
         }
     }
+}
+
+/// Turns whatever stopped a guest into its exit status (`Ok`) or a typed error, recording
+/// limit hits in the audit trail. Shared by commands and plugin calls.
+pub(crate) fn classify(
+    e: wasmtime::Error,
+    limits: &crate::policy::Limits,
+    audit: &crate::audit::Audit,
+) -> std::result::Result<i32, Error> {
+    use crate::audit::Decision;
+    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Ok(exit.0);
+    }
+    if let Some(hit) = e.downcast_ref::<crate::limits::LimitHit>() {
+        return Err(Error::LimitExceeded {
+            kind: hit.kind,
+            detail: hit.detail.clone(),
+        });
+    }
+    if e.downcast_ref::<Error>().is_some() {
+        return match e.downcast::<Error>() {
+            Ok(err) => Err(err),
+            Err(e) => Err(Error::Internal(crate::loader::one_line(&format!("{e:#}")))),
+        };
+    }
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return Err(match trap {
+            wasmtime::Trap::OutOfFuel => {
+                let fuel = limits.fuel.unwrap_or_default();
+                let detail = format!(
+                    "the guest used all {fuel} units of fuel; raise the budget with --fuel or limits.fuel"
+                );
+                audit.event(
+                    "limit.fuel",
+                    fuel.to_string(),
+                    Decision::Denied,
+                    detail.clone(),
+                );
+                Error::LimitExceeded {
+                    kind: LimitKind::Fuel,
+                    detail,
+                }
+            }
+            wasmtime::Trap::Interrupt => timeout_error(limits.timeout.unwrap_or_default(), audit),
+            other => {
+                let code = trap_code(other);
+                let message = format!("{other} ({})", crate::loader::one_line(&format!("{e:#}")));
+                Error::Trap(TrapInfo { code, message })
+            }
+        });
+    }
+    Err(Error::Trap(TrapInfo {
+        code: "host_error".into(),
+        message: crate::loader::one_line(&format!("{e:#}")),
+    }))
+}
+
+/// The error for a wall-clock limit hit, recorded in the audit trail.
+pub(crate) fn timeout_error(limit: std::time::Duration, audit: &crate::audit::Audit) -> Error {
+    let detail = format!(
+        "the guest ran longer than {}; raise the limit with --timeout or limits.timeout",
+        crate::policy::units::format_duration(limit)
+    );
+    audit.event(
+        "limit.timeout",
+        crate::policy::units::format_duration(limit),
+        crate::audit::Decision::Denied,
+        detail.clone(),
+    );
+    Error::LimitExceeded {
+        kind: LimitKind::Timeout,
+        detail,
+    }
+}
+
+fn trap_code(trap: &wasmtime::Trap) -> String {
+    let name = format!("{trap:?}");
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else {
+            break;
+        }
+    }
+    out
 }

@@ -23,11 +23,14 @@ pub const TABLE_ELEMENT_BYTES: u64 = 8;
 
 /// The sandbox-wide memory budget: every memory and table growth (including their
 /// initial sizes at instantiation) is charged against one number.
+///
+/// Charges are never refunded: Wasmtime also reports growth failures it never asked the
+/// limiter about (a `table.grow` whose new size overflows), so a refund could hand back a
+/// charge for growth that did happen. A failed growth therefore still counts against the
+/// budget: conservative, never exceedable.
 pub struct MemoryBudget {
     limit: u64,
     used: u64,
-    peak: u64,
-    pending: u64,
     audit: Audit,
 }
 
@@ -36,15 +39,14 @@ impl MemoryBudget {
         MemoryBudget {
             limit,
             used: 0,
-            peak: 0,
-            pending: 0,
             audit,
         }
     }
 
-    /// The most the sandbox held at once, in bytes.
+    /// The most the sandbox held at once, in bytes (memories and tables only grow, so this
+    /// is everything charged).
     pub fn peak(&self) -> u64 {
-        self.peak
+        self.used
     }
 
     fn charge(&mut self, what: &str, delta: u64) -> wasmtime::Result<bool> {
@@ -68,14 +70,7 @@ impl MemoryBudget {
             }));
         }
         self.used = wanted;
-        self.pending = delta;
-        self.peak = self.peak.max(self.used);
         Ok(true)
-    }
-
-    fn refund(&mut self) {
-        self.used = self.used.saturating_sub(self.pending);
-        self.pending = 0;
     }
 }
 
@@ -90,7 +85,6 @@ impl wasmtime::ResourceLimiter for MemoryBudget {
     }
 
     fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.refund();
         Ok(())
     }
 
@@ -105,7 +99,6 @@ impl wasmtime::ResourceLimiter for MemoryBudget {
     }
 
     fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.refund();
         Ok(())
     }
 

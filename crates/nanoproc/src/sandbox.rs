@@ -3,12 +3,11 @@
 
 use crate::audit::{Audit, AuditSink, Decision};
 use crate::engine::{EPOCH_TICK, Engine};
-use crate::error::{Error, LimitKind, Result, TrapInfo};
-use crate::limits::{LimitHit, MemoryBudget};
+use crate::error::{Error, Result};
+use crate::limits::MemoryBudget;
 use crate::loader::{Compiled, Loaded, one_line};
 use crate::outcome::{Outcome, Status, Usage};
 use crate::policy::Policy;
-use crate::policy::units::format_duration;
 use crate::wasi::{self, WasiParts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -243,7 +242,7 @@ impl Sandbox {
         let status = match result {
             None => {
                 let limit = policy.limits.timeout.unwrap_or_default();
-                Status::Stopped(self.timeout_error(limit))
+                Status::Stopped(crate::error::timeout_error(limit, &self.audit))
             }
             Some(Ok(code)) => Status::Exited(code),
             Some(Err(e)) => self.classify(e, policy),
@@ -282,87 +281,13 @@ impl Sandbox {
         })
     }
 
-    fn timeout_error(&self, limit: Duration) -> Error {
-        let detail = format!(
-            "the guest ran longer than {}; raise the limit with --timeout or limits.timeout",
-            format_duration(limit)
-        );
-        self.audit.event(
-            "limit.timeout",
-            format_duration(limit),
-            Decision::Denied,
-            detail.clone(),
-        );
-        Error::LimitExceeded {
-            kind: LimitKind::Timeout,
-            detail,
-        }
-    }
-
     /// Turns whatever stopped the guest into a status.
     fn classify(&self, e: wasmtime::Error, policy: &Policy) -> Status {
-        if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            return Status::Exited(exit.0);
-        }
-        if let Some(hit) = e.downcast_ref::<LimitHit>() {
-            return Status::Stopped(Error::LimitExceeded {
-                kind: hit.kind,
-                detail: hit.detail.clone(),
-            });
-        }
-        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-            match trap {
-                wasmtime::Trap::OutOfFuel => {
-                    let fuel = policy.limits.fuel.unwrap_or_default();
-                    let detail = format!(
-                        "the guest used all {fuel} units of fuel; raise the budget with --fuel or limits.fuel"
-                    );
-                    self.audit.event(
-                        "limit.fuel",
-                        fuel.to_string(),
-                        Decision::Denied,
-                        detail.clone(),
-                    );
-                    return Status::Stopped(Error::LimitExceeded {
-                        kind: LimitKind::Fuel,
-                        detail,
-                    });
-                }
-                wasmtime::Trap::Interrupt => {
-                    return Status::Stopped(
-                        self.timeout_error(policy.limits.timeout.unwrap_or_default()),
-                    );
-                }
-                other => {
-                    let code = trap_code(other);
-                    let message = format!("{other} ({})", one_line(&format!("{e:#}")));
-                    return Status::Stopped(Error::Trap(TrapInfo { code, message }));
-                }
-            }
-        }
-        Status::Stopped(Error::Trap(TrapInfo {
-            code: "host_error".into(),
-            message: one_line(&format!("{e:#}")),
-        }))
-    }
-}
-
-fn trap_code(trap: &wasmtime::Trap) -> String {
-    let name = format!("{trap:?}");
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else {
-            break;
+        match crate::error::classify(e, &policy.limits, &self.audit) {
+            Ok(code) => Status::Exited(code),
+            Err(e) => Status::Stopped(e),
         }
     }
-    out
 }
 
 /// Applies the limiter, fuel and epoch deadline to a new store. Returns the fuel it started with.

@@ -39,6 +39,9 @@ pub struct PolicyFile {
     pub clocks: Option<String>,
     /// Seed for reproducible random numbers. Example: `random_seed = 42`
     pub random_seed: Option<u64>,
+    /// Host functions plugins may import. Example: `host_functions = ["host::greet", "kv::*"]`
+    #[serde(default)]
+    pub host_functions: Vec<String>,
     /// Resource limits. Example: `[limits] max_memory = "64MiB"`
     pub limits: Option<LimitsSection>,
 }
@@ -165,6 +168,9 @@ impl PolicyFile {
             b.allow_net(h).map_err(|e| {
                 Error::InvalidPolicy(format!("allowed_outbound_hosts: {}", e.detail()))
             })?;
+        }
+        for h in &self.host_functions {
+            b.allow_host_fn(h.clone());
         }
         if let Some(dns) = self.allow_dns {
             b.allow_dns(dns);

@@ -131,6 +131,7 @@ pub struct Policy {
     pub(crate) clocks: ClockMode,
     pub(crate) random_seed: Option<u64>,
     pub(crate) limits: Limits,
+    pub(crate) host_functions: Vec<String>,
 }
 
 impl Policy {
@@ -181,6 +182,20 @@ impl Policy {
     /// Seed of the guest's random numbers, when they are made reproducible.
     pub fn random_seed(&self) -> Option<u64> {
         self.random_seed
+    }
+    /// Granted host functions: `namespace::name`, or `namespace::*` for a whole namespace.
+    pub fn host_functions(&self) -> &[String] {
+        &self.host_functions
+    }
+    /// Whether the policy grants host function `namespace::name`.
+    pub fn grants_host_fn(&self, namespace: &str, name: &str) -> bool {
+        self.host_functions
+            .iter()
+            .any(|g| match g.split_once("::") {
+                Some((ns, "*")) => ns == namespace,
+                Some((ns, n)) => ns == namespace && n == name,
+                None => false,
+            })
     }
 }
 
@@ -310,6 +325,15 @@ impl PolicyBuilder {
         self
     }
 
+    /// Grants a host function to plugins: `namespace::name`, or `namespace::*`.
+    pub fn allow_host_fn(&mut self, grant: impl Into<String>) -> &mut Self {
+        let grant = grant.into();
+        if !self.policy.host_functions.contains(&grant) {
+            self.policy.host_functions.push(grant);
+        }
+        self
+    }
+
     /// Sets the clocks the guest sees.
     pub fn clocks(&mut self, mode: ClockMode) -> &mut Self {
         self.policy.clocks = mode;
@@ -420,6 +444,16 @@ impl PolicyBuilder {
                 return Err(Error::InvalidPolicy(format!(
                     "environment variable `{name}` contains a NUL byte"
                 )));
+            }
+        }
+        for g in &p.host_functions {
+            match g.split_once("::") {
+                Some((ns, n)) if !ns.is_empty() && !n.is_empty() && !n.contains("::") => {}
+                _ => {
+                    return Err(Error::InvalidPolicy(format!(
+                        "host function grant `{g}` must be `namespace::name` or `namespace::*`"
+                    )));
+                }
             }
         }
         if p.limits.max_memory == 0 {

@@ -164,3 +164,26 @@ fn an_initial_memory_over_the_budget_fails_at_instantiation() {
     let o = run_wat(r#"(module (memory 100) (func (export "_start")))"#, &mut b);
     assert_limit(&o, LimitKind::Memory);
 }
+
+/// Regression: a failed `table.grow` whose new size overflows used to refund the previous
+/// (successful) charge, so alternating the two grew a table far past the budget.
+#[test]
+fn failed_growths_cannot_refund_successful_ones() {
+    let wat = r#"(module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (table $t i64 0 funcref) (memory (export "memory") 1)
+      (func (export "_start") (local $i i32)
+        (loop $l
+          (if (i64.eq (table.grow $t (ref.null func) (i64.const 1000000)) (i64.const -1))
+            (then (call $exit (i32.const 3))))
+          (drop (table.grow $t (ref.null func) (i64.const -1)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 40))))
+        (call $exit (i32.wrap_i64 (i64.div_u (table.size $t) (i64.const 1000000))))))"#;
+    let mut b = captured();
+    b.max_memory(16 << 20);
+    let o = run_wat(wat, &mut b);
+    assert_limit(&o, LimitKind::Memory);
+    assert!(o.usage.peak_memory_bytes <= 16 << 20);
+    assert_host_healthy();
+}
