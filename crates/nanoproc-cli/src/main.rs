@@ -31,12 +31,33 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            let code = match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
-                _ => report::INVALID_INPUT,
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    ExitCode::from(
+                        if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                            report::INVALID_INPUT as u8
+                        } else {
+                            0
+                        },
+                    )
+                }
+                _ => {
+                    // One line, like every other nanoproc outcome.
+                    let text = e.render().to_string();
+                    let first: Vec<&str> = text
+                        .lines()
+                        .take_while(|l| !l.trim().is_empty())
+                        .map(str::trim)
+                        .collect();
+                    let first = first.join(" ");
+                    let first = first.trim_start_matches("error: ");
+                    report::invalid(&format!("{first} (see `nanoproc --help`)"));
+                    ExitCode::from(report::INVALID_INPUT as u8)
+                }
             };
-            let _ = e.print();
-            return ExitCode::from(code as u8);
         }
     };
     let code = match cli.command {

@@ -221,9 +221,18 @@ fn invalid_input_exits_125_with_one_line() {
         );
     }
     // A bad flag value is invalid input too.
-    let o = nanoproc(&["run", "--max-memory", "lots", &guest("hello.wasm")]);
-    assert_code(&o, 125);
-    assert!(text(&o.stderr).contains("lots"));
+    for args in [
+        vec!["run", "--max-memory", "lots", "x.wasm"],
+        vec!["run", "--no-such-flag", "x.wasm"],
+        vec!["run"],
+    ] {
+        let o = nanoproc(&args);
+        assert_code(&o, 125);
+        let lines = own_lines(&o);
+        assert_eq!(lines.len(), 1, "{args:?}: {}", text(&o.stderr));
+        assert!(lines[0].starts_with("nanoproc: invalid input: "), "{}", lines[0]);
+        assert_eq!(text(&o.stderr).lines().count(), 1, "nothing but that line");
+    }
 }
 
 #[test]

@@ -75,7 +75,7 @@ impl Default for EngineBuilder {
 
 /// `$NANOPROC_CACHE_DIR`, else `<user cache dir>/nanoproc`, else none.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("NANOPROC_CACHE_DIR") {
+    if let Some(dir) = std::env::var_os("NANOPROC_CACHE_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir));
     }
     dirs::cache_dir().map(|d| d.join("nanoproc"))

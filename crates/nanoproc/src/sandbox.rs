@@ -209,7 +209,10 @@ impl Sandbox {
                 let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
-                    let instance = pre.instantiate_async(&mut store).await?;
+                    let instance = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(setup_error)?;
                     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
                     start.call_async(&mut store, ()).await
                 });
@@ -230,7 +233,10 @@ impl Sandbox {
                 let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
-                    let command = pre.instantiate_async(&mut store).await?;
+                    let command = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(setup_error)?;
                     let ran = command.wasi_cli_run().call_run(&mut store).await?;
                     Ok(if ran.is_ok() { 0 } else { 1 })
                 });
@@ -287,6 +293,19 @@ impl Sandbox {
             Ok(code) => Status::Exited(code),
             Err(e) => Status::Stopped(e),
         }
+    }
+}
+
+/// Instantiation failures that are neither a trap (in a start function) nor a limit are
+/// problems with the module itself (e.g. it needs shared memory): invalid input.
+fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
+    if e.is::<wasmtime::Trap>() || e.is::<crate::limits::LimitHit>() || e.is::<Error>() {
+        e
+    } else {
+        wasmtime::Error::new(Error::InvalidModule(format!(
+            "cannot instantiate: {}",
+            one_line(&format!("{e:#}"))
+        )))
     }
 }
 

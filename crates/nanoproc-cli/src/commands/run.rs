@@ -64,6 +64,15 @@ impl RunCommand {
     }
 
     fn report(&self, outcome: &Outcome, bytes: &[u8], policy: &nanoproc::Policy) {
+        // `capture` in a policy file means "collect, then hand over": print it now.
+        use std::io::Write;
+        if !outcome.stdout.is_empty() {
+            let _ = std::io::stdout().write_all(&outcome.stdout);
+            let _ = std::io::stdout().flush();
+        }
+        if !outcome.stderr.is_empty() {
+            let _ = std::io::stderr().write_all(&outcome.stderr);
+        }
         if let Status::Stopped(e) = &outcome.status {
             report::error(e);
         }

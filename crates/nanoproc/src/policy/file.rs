@@ -102,6 +102,8 @@ pub struct LimitsSection {
 pub enum SizeValue {
     /// A plain number (bytes or seconds).
     Number(u64),
+    /// A fractional number (seconds, for durations).
+    Float(f64),
     /// A string with a unit.
     Text(String),
 }
@@ -110,6 +112,9 @@ impl SizeValue {
     fn bytes(&self, key: &str) -> Result<u64> {
         match self {
             SizeValue::Number(n) => Ok(*n),
+            SizeValue::Float(f) => Err(Error::InvalidPolicy(format!(
+                "{key}: {f} is not a whole number of bytes; write a string with a unit such as \"1.5MiB\""
+            ))),
             SizeValue::Text(t) => {
                 parse_size(t).map_err(|e| Error::InvalidPolicy(format!("{key}: {e}")))
             }
@@ -118,6 +123,9 @@ impl SizeValue {
     fn duration(&self, key: &str) -> Result<std::time::Duration> {
         match self {
             SizeValue::Number(n) => Ok(std::time::Duration::from_secs(*n)),
+            SizeValue::Float(f) => std::time::Duration::try_from_secs_f64(*f).map_err(|_| {
+                Error::InvalidPolicy(format!("{key}: {f} is not a valid number of seconds"))
+            }),
             SizeValue::Text(t) => {
                 parse_duration(t).map_err(|e| Error::InvalidPolicy(format!("{key}: {e}")))
             }
