@@ -25,6 +25,7 @@ pub mod inspect;
 pub mod limits;
 pub mod loader;
 pub mod outcome;
+pub mod plugin;
 pub mod policy;
 pub mod sandbox;
 mod wasi;

@@ -18,7 +18,7 @@ pub(crate) mod fs_audit;
 use fs_audit::{FsView, Preopen};
 
 /// The host-side handles a running sandbox keeps next to its WASI context.
-pub(crate) struct WasiParts {
+pub struct WasiParts {
     pub builder: WasiCtxBuilder,
     pub stdout: CappedOutput,
     pub stderr: CappedOutput,

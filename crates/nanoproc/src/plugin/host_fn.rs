@@ -1,0 +1,164 @@
+//! Host functions: named closures a plugin may import, each linked only if its policy grants it.
+
+use crate::error::Error;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The signature every host function has: bytes in, bytes out, with a context.
+pub type HostFn = dyn Fn(&HostContext<'_>, &[u8]) -> Result<Vec<u8>, String> + Send + Sync;
+
+/// What a host function sees of the call it serves: the plugin's name, the call's deadline,
+/// and whether the call was cancelled. Long-running host functions must use
+/// [`HostContext::check`] or [`HostContext::sleep`] so limits interrupt them too.
+pub struct HostContext<'a> {
+    pub(crate) plugin: &'a str,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) cancel: &'a CancelState,
+    pub(crate) generation: u64,
+}
+
+impl HostContext<'_> {
+    /// The plugin's name.
+    pub fn plugin(&self) -> &str {
+        self.plugin
+    }
+    /// When the call must end, if it has a timeout.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+    /// Time left before the deadline (`None`: no timeout).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+    /// Whether the call was cancelled through a [`CancelHandle`].
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.generation() != self.generation
+    }
+    /// `Err` once the call is cancelled or past its deadline; return it to stop.
+    pub fn check(&self) -> Result<(), String> {
+        if self.is_cancelled() {
+            return Err("the call was cancelled".into());
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err("the call's deadline passed".into());
+        }
+        Ok(())
+    }
+    /// Sleeps for `d`, waking early (with `Err`) if the call is cancelled or hits its deadline.
+    pub fn sleep(&self, d: Duration) -> Result<(), String> {
+        let end = Instant::now() + d;
+        loop {
+            self.check()?;
+            let now = Instant::now();
+            if now >= end {
+                return Ok(());
+            }
+            std::thread::sleep((end - now).min(Duration::from_millis(2)));
+        }
+    }
+}
+
+/// Cancels the calls in flight on a plugin; calls started afterwards run normally.
+#[derive(Clone, Default)]
+pub struct CancelHandle {
+    pub(crate) state: Arc<CancelState>,
+}
+
+/// Shared cancellation counter.
+#[derive(Default)]
+pub struct CancelState {
+    generation: AtomicU64,
+}
+
+impl CancelState {
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+}
+
+impl CancelHandle {
+    /// Cancels every call currently running on the plugin (guest code and host functions).
+    pub fn cancel(&self) {
+        self.state.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// A set of host functions, by `namespace::name`. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct HostFunctions {
+    pub(crate) fns: HashMap<(String, String), Arc<HostFn>>,
+}
+
+impl HostFunctions {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `namespace::name` as bytes-in, bytes-out. Returning `Err(message)` (or
+    /// panicking) stops the current call with [`Error::HostFunction`].
+    pub fn register(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        f: impl Fn(&HostContext<'_>, &[u8]) -> Result<Vec<u8>, String> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.fns
+            .insert((namespace.to_string(), name.to_string()), Arc::new(f));
+        self
+    }
+
+    /// Registers a function taking and returning JSON values of these types.
+    pub fn register_json<In, Out>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        f: impl Fn(&HostContext<'_>, In) -> Result<Out, String> + Send + Sync + 'static,
+    ) -> &mut Self
+    where
+        In: serde::de::DeserializeOwned,
+        Out: serde::Serialize,
+    {
+        self.register(namespace, name, move |ctx, input| {
+            let value: In = serde_json::from_slice(input)
+                .map_err(|e| format!("input is not the expected JSON: {e}"))?;
+            let out = f(ctx, value)?;
+            serde_json::to_vec(&out).map_err(|e| format!("cannot encode the result as JSON: {e}"))
+        })
+    }
+
+    /// Registers a function taking and returning UTF-8 text.
+    pub fn register_text(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        f: impl Fn(&HostContext<'_>, &str) -> Result<String, String> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.register(namespace, name, move |ctx, input| {
+            let text =
+                std::str::from_utf8(input).map_err(|e| format!("input is not UTF-8: {e}"))?;
+            f(ctx, text).map(String::into_bytes)
+        })
+    }
+
+    pub(crate) fn get(&self, namespace: &str, name: &str) -> Option<&Arc<HostFn>> {
+        self.fns.get(&(namespace.to_string(), name.to_string()))
+    }
+}
+
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        format!("panicked: {s}")
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        format!("panicked: {s}")
+    } else {
+        "panicked".to_string()
+    }
+}
+
+pub(crate) fn host_error(name: String, message: String) -> wasmtime::Error {
+    wasmtime::Error::new(Error::HostFunction { name, message })
+}
