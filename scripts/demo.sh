@@ -40,6 +40,16 @@ show 121 "Eight 4 MiB memories: one budget for all of them" -- run --max-memory 
 show 122 "An output flood, stopped by --max-output"        -- run --max-output 2KiB $G/flood.wasm
 show 0   "The host is unharmed: the next sandbox runs as ever" -- run $G/hello.wasm
 
+P=examples/plugins/bin
+echo
+echo "==> Extend: plugins are called with bytes in, bytes out, each call in a fresh sandbox"
+show 0   "A Rust plugin (PDK)"                             -- call $P/count_vowels.wasm count_vowels --input "Hello, nano-process"
+show 0   "The same function written in C"                  -- call $P/count_vowels_c.wasm count_vowels --input "Hello, nano-process"
+show 0   "... and in Go (//go:wasmexport)"                 -- call $P/count_vowels_go.wasm count_vowels --input "Hello, nano-process"
+show 0   "Isolate: 2,000 calls, each in its own fresh sandbox" -- call --repeat 2000 $P/count_vowels.wasm count_vowels --input "aeiou"
+show 124 "A plugin stuck in a loop, stopped by --timeout"  -- call --timeout 500ms $P/echo.wasm spin
+show 125 "A plugin importing a host function nobody granted is refused at load" -- call $P/ungranted_host.wasm run
+
 echo
 if [ "$failures" -eq 0 ]; then
     echo "demo: every step behaved as expected"

@@ -31,6 +31,10 @@ pub struct SandboxFlags {
     #[arg(long)]
     pub allow_dns: bool,
 
+    /// Let plugins import host function NAMESPACE::NAME (or NAMESPACE::*). Repeatable.
+    #[arg(long = "allow-host-fn", value_name = "NAMESPACE::NAME")]
+    pub allow_host_fn: Vec<String>,
+
     /// Budget for all linear memories and tables together, e.g. 64MiB [default: 1GiB].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
@@ -88,6 +92,9 @@ impl SandboxFlags {
         for n in &self.allow_net {
             b.allow_net(n)
                 .map_err(|e| Error::InvalidPolicy(format!("--allow-net: {}", e.detail())))?;
+        }
+        for h in &self.allow_host_fn {
+            b.allow_host_fn(h.clone());
         }
         if self.allow_dns {
             b.allow_dns(true);

@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run a WASI program (preview 1 module or preview 2 component) in a sandbox.
     Run(Box<commands::run::RunCommand>),
+    /// Call a plugin function (bytes in, bytes out) in a fresh sandbox.
+    Call(Box<commands::call::CallCommand>),
     /// Show what a module is, imports, exports, and the grants it would need.
     Inspect(commands::inspect::InspectCommand),
 }
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(cmd) => cmd.execute(),
         Command::Inspect(cmd) => cmd.execute(),
+        Command::Call(cmd) => cmd.execute(),
     };
     ExitCode::from((code & 0xff) as u8)
 }

@@ -230,7 +230,11 @@ fn invalid_input_exits_125_with_one_line() {
         assert_code(&o, 125);
         let lines = own_lines(&o);
         assert_eq!(lines.len(), 1, "{args:?}: {}", text(&o.stderr));
-        assert!(lines[0].starts_with("nanoproc: invalid input: "), "{}", lines[0]);
+        assert!(
+            lines[0].starts_with("nanoproc: invalid input: "),
+            "{}",
+            lines[0]
+        );
         assert_eq!(text(&o.stderr).lines().count(), 1, "nothing but that line");
     }
 }
@@ -345,4 +349,100 @@ fn inspect_groups_imports_and_names_needed_flags() {
     let o = nanoproc(&["inspect", bad.to_str().expect("utf8")]);
     assert_code(&o, 125);
     assert_eq!(own_lines(&o).len(), 1);
+}
+
+fn plugin(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/plugins/bin")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn call_writes_the_output_bytes() {
+    let o = nanoproc(&[
+        "call",
+        &plugin("count_vowels.wasm"),
+        "count_vowels",
+        "--input",
+        "Hello, World!",
+    ]);
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["count"], 3);
+    let o = nanoproc(&[
+        "call",
+        "--config",
+        "vowels=l",
+        &plugin("count_vowels.wasm"),
+        "count_vowels",
+        "-i",
+        "Hello",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["count"], 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, [0u8, 1, 2, 255]).expect("write");
+    let o = nanoproc(&[
+        "call",
+        &plugin("echo.wasm"),
+        "echo",
+        "--input-file",
+        input.to_str().expect("utf8"),
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, [0u8, 1, 2, 255]);
+}
+
+#[test]
+fn call_uses_the_same_exit_codes_as_run() {
+    let echo = plugin("echo.wasm");
+    let o = nanoproc(&["call", &echo, "fail"]);
+    assert_code(&o, 1);
+    assert_one_line(&o, "plugin error", "failing on purpose");
+    let o = nanoproc(&["call", &echo, "trap"]);
+    assert_code(&o, 123);
+    let o = nanoproc(&["call", "--timeout", "300ms", &echo, "spin"]);
+    assert_code(&o, 124);
+    assert_one_line(&o, "time limit", "--timeout");
+    let o = nanoproc(&["call", "--fuel", "100000", &echo, "spin"]);
+    assert_code(&o, 124);
+    let o = nanoproc(&["call", "--max-memory", "16MiB", &echo, "grow"]);
+    assert_code(&o, 121);
+    assert_one_line(&o, "memory limit", "--max-memory");
+    let o = nanoproc(&["call", &plugin("ungranted_host.wasm"), "run"]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "denied", "host::launch_missiles");
+    let o = nanoproc(&["call", &guest("hello.wasm"), "echo"]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "invalid module", "nanoproc_alloc");
+}
+
+#[test]
+fn call_runs_the_copy_file_demo_under_a_fuel_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("in")).expect("mkdir");
+    std::fs::create_dir(dir.path().join("out")).expect("mkdir");
+    std::fs::write(dir.path().join("in/a.txt"), "seed demo\n").expect("write");
+    let d = dir.path().display();
+    let o = nanoproc(&[
+        "call",
+        "--dir",
+        &format!("{d}/in::/in"),
+        "--dir",
+        &format!("{d}/out::/out:rw"),
+        "--fuel",
+        "5000000",
+        &plugin("copy_file.wasm"),
+        "copy_file",
+        "-i",
+        r#"{"from":"/in/a.txt","to":"/out/b.txt"}"#,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/b.txt")).expect("copied"),
+        "seed demo\n"
+    );
 }

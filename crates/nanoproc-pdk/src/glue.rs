@@ -112,6 +112,9 @@ mod wasm {
         let bytes: &[u8] = if input.is_empty() { b"null" } else { &input };
         let value: I = match serde_json::from_slice(bytes) {
             Ok(value) => value,
+            Err(_) if input.is_empty() => {
+                return fail(&format!("{name}: invalid JSON input: the input is empty"));
+            }
             Err(e) => return fail(&format!("{name}: invalid JSON input: {e}")),
         };
         drop(input);

@@ -1,4 +1,4 @@
-//! Write [nanoproc](https://example.invalid/nanoproc) plugins in Rust.
+//! Write nanoproc plugins in Rust.
 //!
 //! A nanoproc **plugin** is a WebAssembly module whose exported functions take bytes and return
 //! bytes; a host loads it into a deny-by-default sandbox and calls those functions. This crate
@@ -110,6 +110,8 @@
 //! [`config`] reports that it only works inside nanoproc ([`config::get`] returns `None`),
 //! [`log`] discards messages, and [`host_fn!`] functions return an error.
 
+#![warn(missing_docs)]
+
 pub mod abi;
 pub mod config;
 mod error;
@@ -190,7 +192,7 @@ macro_rules! export {
 ///
 /// The input bytes are decoded with `serde_json` (an empty input decodes as `null`, so `In` may
 /// be `()` or an `Option`); input that does not decode fails the call with
-/// `NAME: invalid JSON input: <serde_json error>`. The output is encoded compactly. Otherwise
+/// `NAME: invalid JSON input: <serde_json error>` (or `... the input is empty`). The output is encoded compactly. Otherwise
 /// it behaves as [`export!`], including the `path as "name"` form.
 ///
 /// ```

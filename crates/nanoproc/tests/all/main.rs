@@ -5,11 +5,14 @@
 //! it is denied by default and one that the grant works; every limit has a test that it
 //! stops the guest with the right error kind, after which the host still runs guests.
 
+mod abi;
 mod env;
 mod fs;
 mod guests;
+mod host_fns;
 mod limits;
 mod net;
+mod plugins;
 mod run;
 
 use nanoproc::{

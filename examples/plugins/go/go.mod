@@ -1,0 +1,3 @@
+module nanoproc.example/plugins
+
+go 1.24
