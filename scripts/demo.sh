@@ -19,7 +19,7 @@ show() {
     "$NANOPROC" "$@"
     local rc=$?
     if [ "$rc" -eq "$expected" ]; then
-        printf '[exit %d, as expected]\n' "$rc"
+        printf '\n[exit %d, as expected]\n' "$rc"
     else
         printf '[exit %d, EXPECTED %d]\n' "$rc" "$expected"
         failures=$((failures + 1))

@@ -92,6 +92,13 @@ impl CallCommand {
         if self.no_cache {
             eb.cache_dir(None);
         }
+        if self.repeat > 1 {
+            // Many short-lived sandboxes: the pooling allocator recycles their slots.
+            eb.pooling(Some(nanoproc::PoolingOptions {
+                total_instances: 4,
+                max_memory_size: policy.limits().max_memory.min(4 << 30) as usize,
+            }));
+        }
         let engine = eb.build()?;
         let loaded = loader::load_file(&engine, &self.file)?;
         let mut builder = Plugin::builder(&engine).loaded(loaded).policy(policy);
