@@ -97,6 +97,7 @@ impl CallCommand {
             eb.pooling(Some(nanoproc::PoolingOptions {
                 total_instances: 4,
                 max_memory_size: policy.limits().max_memory.min(4 << 30) as usize,
+                ..Default::default()
             }));
         }
         let engine = eb.build()?;

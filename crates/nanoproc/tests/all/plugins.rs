@@ -19,6 +19,7 @@ pub fn pool_engine() -> &'static Engine {
             .pooling(Some(nanoproc::PoolingOptions {
                 total_instances: 256,
                 max_memory_size: 256 << 20,
+                ..Default::default()
             }))
             .cache_dir(Some(cache_dir()));
         b.build().expect("pooling engine")

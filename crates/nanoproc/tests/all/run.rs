@@ -195,6 +195,7 @@ fn the_pooling_allocator_runs_guests_under_the_same_limits() {
     b.pooling(Some(nanoproc::PoolingOptions {
         total_instances: 16,
         max_memory_size: 64 << 20,
+        ..Default::default()
     }))
     .cache_dir(None);
     let e = b.build().expect("pooling engine");
