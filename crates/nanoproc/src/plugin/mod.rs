@@ -29,8 +29,8 @@ use crate::engine::Engine;
 use crate::error::{Error, LimitKind, Result};
 use crate::limits::{LimitHit, MemoryBudget};
 use crate::loader::{self, Compiled, Loaded, one_line};
+use crate::policy::Policy;
 use crate::policy::units::format_duration;
-use crate::policy::{Limits, Policy};
 use abi::{ABI_VERSION, MAX_MESSAGE_BYTES, checked_range, pack, unpack, violation};
 use host_fn::{CancelState, host_error, panic_message};
 use std::collections::{BTreeMap, HashMap};
@@ -623,7 +623,7 @@ impl Plugin {
     ) -> Result<Vec<u8>> {
         let export = self.export(function)?;
         let mut live = self.instantiate()?;
-        live.call_export(&export, input, options)
+        live.call_export(function, &export, input, options, false)
     }
 
     /// A sandbox that stays alive between calls, so the plugin's state persists (the
@@ -730,6 +730,8 @@ impl Plugin {
             instance,
             memory,
             plugin: self.clone(),
+            alloc: None,
+            funcs: HashMap::new(),
         };
         if let Some(init) = &self.inner.exports.initialize {
             let f: TypedFunc<(), ()> = live.typed(init)?;
@@ -745,6 +747,10 @@ struct Live {
     instance: Instance,
     memory: Memory,
     plugin: Plugin,
+    /// `nanoproc_alloc`, resolved on first use.
+    alloc: Option<TypedFunc<i32, i32>>,
+    /// Functions already resolved in this instance (reused instances only).
+    funcs: HashMap<String, TypedFunc<(i32, i32), i64>>,
 }
 
 impl Live {
@@ -785,16 +791,17 @@ impl Live {
         }
     }
 
-    /// Runs one call: input in (one copy), call, output out (one copy).
+    /// Runs one call: input in (one copy), call, output out (one copy). `cache` keeps the
+    /// resolved function for the next call (reused instances).
     fn call_export(
         &mut self,
+        name: &str,
         export: &ModuleExport,
         input: &[u8],
         options: &CallOptions,
+        cache: bool,
     ) -> Result<Vec<u8>> {
-        let inner = self.plugin.inner.clone();
-        let limits: &Limits = &inner.policy.limits;
-        let timeout = options.timeout.or(limits.timeout);
+        let timeout = options.timeout.or(self.plugin.inner.policy.limits.timeout);
         {
             let call = &mut self.store.data_mut().call;
             call.error = None;
@@ -803,7 +810,7 @@ impl Live {
             call.deadline = timeout.map(|t| Instant::now() + t);
         }
         if let Some(fuel) = options.fuel {
-            if !inner.engine.fuel_enabled() {
+            if !self.plugin.inner.engine.fuel_enabled() {
                 return Err(Error::InvalidPolicy(
                     "per-call fuel needs an engine with fuel metering".into(),
                 ));
@@ -822,7 +829,15 @@ impl Live {
         let ptr = if len == 0 {
             0
         } else {
-            let alloc: TypedFunc<i32, i32> = self.typed(&inner.exports.alloc)?;
+            let alloc = match &self.alloc {
+                Some(a) => a.clone(),
+                None => {
+                    let e = self.plugin.inner.exports.alloc;
+                    let a: TypedFunc<i32, i32> = self.typed(&e)?;
+                    self.alloc = Some(a.clone());
+                    a
+                }
+            };
             let p = alloc
                 .call(&mut self.store, len as i32)
                 .map_err(|e| self.classify(e))? as u32;
@@ -836,7 +851,16 @@ impl Live {
             data[range].copy_from_slice(input);
             p
         };
-        let f: TypedFunc<(i32, i32), i64> = self.typed(export)?;
+        let f = match self.funcs.get(name) {
+            Some(f) => f.clone(),
+            None => {
+                let f: TypedFunc<(i32, i32), i64> = self.typed(export)?;
+                if cache {
+                    self.funcs.insert(name.to_string(), f.clone());
+                }
+                f
+            }
+        };
         let packed = f
             .call(&mut self.store, (ptr as i32, len as i32))
             .map_err(|e| self.classify(e))?;
@@ -885,7 +909,7 @@ impl PluginInstance {
             Some(l) => l,
             None => self.live.insert(self.plugin.instantiate()?),
         };
-        let result = live.call_export(&export, input, options);
+        let result = live.call_export(function, &export, input, options, true);
         if matches!(result, Err(ref e) if !matches!(e, Error::Guest(_))) {
             self.live = None;
         }
