@@ -43,6 +43,11 @@ impl MemoryBudget {
         }
     }
 
+    /// Changes the budget (for the next growth; what is already held stays).
+    pub(crate) fn set_limit(&mut self, limit: u64) {
+        self.limit = limit;
+    }
+
     /// The most the sandbox held at once, in bytes (memories and tables only grow, so this
     /// is everything charged).
     pub fn peak(&self) -> u64 {

@@ -51,6 +51,9 @@ pub struct CallOptions {
     /// Wall-clock limit for this call, enforced in guest code and (cooperatively, through
     /// [`HostContext`]) inside host functions.
     pub timeout: Option<Duration>,
+    /// Budget for all memories and tables during this call. For a fresh sandbox it also
+    /// covers the initial memory; for a reused instance it bounds further growth.
+    pub max_memory: Option<u64>,
 }
 
 /// Store state of one plugin sandbox.
@@ -622,7 +625,7 @@ impl Plugin {
         options: &CallOptions,
     ) -> Result<Vec<u8>> {
         let export = self.export(function)?;
-        let mut live = self.instantiate()?;
+        let mut live = self.instantiate_with(options.max_memory)?;
         live.call_export(function, &export, input, options, false)
     }
 
@@ -669,7 +672,7 @@ impl Plugin {
         Ok(())
     }
 
-    fn new_store(&self) -> Result<Store<PluginState>> {
+    fn new_store(&self, max_memory: Option<u64>) -> Result<Store<PluginState>> {
         let inner = &self.inner;
         let (wasi, parts) = if inner.needs_wasi {
             let mut parts = crate::wasi::build(&inner.policy, &inner.name, &inner.shared.audit)?;
@@ -679,7 +682,10 @@ impl Plugin {
         };
         let state = PluginState {
             wasi,
-            budget: MemoryBudget::new(inner.policy.limits.max_memory, inner.shared.audit.clone()),
+            budget: MemoryBudget::new(
+                max_memory.unwrap_or(inner.policy.limits.max_memory),
+                inner.shared.audit.clone(),
+            ),
             shared: inner.shared.clone(),
             call: CallState::default(),
             _wasi_parts: parts,
@@ -703,7 +709,11 @@ impl Plugin {
     }
 
     fn instantiate(&self) -> Result<Live> {
-        let mut store = self.new_store()?;
+        self.instantiate_with(None)
+    }
+
+    fn instantiate_with(&self, max_memory: Option<u64>) -> Result<Live> {
+        let mut store = self.new_store(max_memory)?;
         let limits = self.inner.policy.limits.clone();
         store.data_mut().call.generation = self.inner.shared.cancel.generation();
         if self.inner.engine.fuel_enabled() {
@@ -817,6 +827,10 @@ impl Live {
             }
             let _ = self.store.set_fuel(fuel);
         }
+        let budget = options
+            .max_memory
+            .unwrap_or(self.plugin.inner.policy.limits.max_memory);
+        self.store.data_mut().budget.set_limit(budget);
         let len = u32::try_from(input.len())
             .ok()
             .filter(|l| *l <= i32::MAX as u32)

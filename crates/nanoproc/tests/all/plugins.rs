@@ -308,3 +308,31 @@ fn create_call_drop_cycles_do_not_grow_the_process() {
         "RSS grew by {grown} KiB over 50,000 create/call/drop cycles"
     );
 }
+
+#[test]
+fn per_call_memory_limits() {
+    let p = plugin("echo.wasm", Policy::default());
+    let small = CallOptions {
+        max_memory: Some(24 << 20),
+        ..Default::default()
+    };
+    assert!(matches!(
+        p.call_with("grow", b"", &small),
+        Err(Error::LimitExceeded {
+            kind: LimitKind::Memory,
+            ..
+        })
+    ));
+    let mut inst = p.instance().expect("instance");
+    assert_eq!(
+        inst.call_with("echo", b"fits", &small).expect("small call"),
+        b"fits"
+    );
+    assert!(matches!(
+        inst.call_with("grow", b"", &small),
+        Err(Error::LimitExceeded {
+            kind: LimitKind::Memory,
+            ..
+        })
+    ));
+}
