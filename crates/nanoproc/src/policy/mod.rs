@@ -9,8 +9,8 @@ mod net;
 pub mod units;
 
 pub use file::PolicyFile;
-pub use net::HostPattern;
 pub(crate) use net::ResolvedPattern;
+pub use net::{HostPattern, Protocol};
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -234,7 +234,9 @@ impl PolicyBuilder {
         writable: bool,
     ) -> &mut Self {
         let guest = guest.into();
-        self.policy.mounts.retain(|m| m.guest != guest);
+        self.policy
+            .mounts
+            .retain(|m| normalise_guest(&m.guest) != normalise_guest(&guest));
         self.policy.mounts.push(Mount {
             host: host.into(),
             guest,

@@ -10,6 +10,16 @@ pub struct HostPattern {
     text: String,
     host: HostMatch,
     ports: (u16, u16),
+    protocol: Option<Protocol>,
+}
+
+/// A transport protocol a pattern may be restricted to (`tcp://…`, `udp://…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// TCP connections.
+    Tcp,
+    /// UDP datagrams.
+    Udp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +39,13 @@ impl HostPattern {
     /// Parses a pattern such as `127.0.0.1:8080`, `example.com:443`, `*:443` or `10.0.0.0/8:*`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
-        let t = t
-            .strip_prefix("tcp://")
-            .or_else(|| t.strip_prefix("udp://"))
-            .unwrap_or(t);
+        let (protocol, t) = if let Some(rest) = t.strip_prefix("tcp://") {
+            (Some(Protocol::Tcp), rest)
+        } else if let Some(rest) = t.strip_prefix("udp://") {
+            (Some(Protocol::Udp), rest)
+        } else {
+            (None, t)
+        };
         let bad = |why: &str| {
             format!(
                 "`{text}` is not a network pattern: {why} (expected HOST:PORT, e.g. `127.0.0.1:8080`, `example.com:443`, `*:443`, `10.0.0.0/8:*`)"
@@ -91,21 +104,25 @@ impl HostPattern {
             text: text.trim().to_string(),
             host,
             ports,
+            protocol,
         })
     }
 
     /// Turns host names into the addresses they resolve to now, so checks on socket
     /// addresses can be made without DNS. Unresolvable names match nothing.
     pub(crate) fn resolve(&self) -> Vec<ResolvedPattern> {
+        let protocol = self.protocol;
         match &self.host {
             HostMatch::Any => vec![ResolvedPattern {
                 net: None,
                 ports: self.ports,
+                protocol,
             }],
             HostMatch::Net { addr, prefix } => {
                 vec![ResolvedPattern {
                     net: Some((*addr, *prefix)),
                     ports: self.ports,
+                    protocol,
                 }]
             }
             HostMatch::Name(name) => (name.as_str(), 0u16)
@@ -118,6 +135,7 @@ impl HostPattern {
                             ResolvedPattern {
                                 net: Some((ip, prefix)),
                                 ports: self.ports,
+                                protocol,
                             }
                         })
                         .collect()
@@ -132,9 +150,15 @@ impl HostPattern {
 pub(crate) struct ResolvedPattern {
     net: Option<(IpAddr, u8)>,
     ports: (u16, u16),
+    protocol: Option<Protocol>,
 }
 
 impl ResolvedPattern {
+    /// Whether this pattern allows `protocol` traffic with `addr`.
+    pub(crate) fn allows(&self, protocol: Protocol, addr: &SocketAddr) -> bool {
+        self.protocol.is_none_or(|p| p == protocol) && self.matches(addr)
+    }
+
     pub(crate) fn matches(&self, addr: &SocketAddr) -> bool {
         let port = addr.port();
         if port < self.ports.0 || port > self.ports.1 {
@@ -205,6 +229,20 @@ mod tests {
         assert!(allows("[::1]:80", "[::1]:80"));
         assert!(allows("127.0.0.1:80", "[::ffff:127.0.0.1]:80"));
         assert!(allows("localhost:80", "127.0.0.1:80") || allows("localhost:80", "[::1]:80"));
+    }
+
+    #[test]
+    fn protocol_prefixes_restrict() {
+        let addr: SocketAddr = "127.0.0.1:53".parse().expect("addr");
+        let tcp = HostPattern::parse("tcp://127.0.0.1:53")
+            .expect("pattern")
+            .resolve();
+        assert!(tcp.iter().any(|r| r.allows(Protocol::Tcp, &addr)));
+        assert!(!tcp.iter().any(|r| r.allows(Protocol::Udp, &addr)));
+        let any = HostPattern::parse("127.0.0.1:53")
+            .expect("pattern")
+            .resolve();
+        assert!(any.iter().any(|r| r.allows(Protocol::Udp, &addr)));
     }
 
     #[test]

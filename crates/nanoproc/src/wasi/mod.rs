@@ -6,7 +6,7 @@
 use crate::audit::{Audit, Decision};
 use crate::error::{Error, Result};
 use crate::limits::{CappedOutput, OutputSink};
-use crate::policy::{ClockMode, EnvGrant, OutputMode, Policy, StdinMode, guest_parent};
+use crate::policy::{ClockMode, EnvGrant, OutputMode, Policy, Protocol, StdinMode, guest_parent};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -245,9 +245,10 @@ fn check_socket(
     use_: SocketAddrUse,
 ) -> std::result::Result<String, String> {
     match use_ {
-        SocketAddrUse::TcpListen | SocketAddrUse::TcpAccept | SocketAddrUse::UdpReceive => {
-            Err("inbound connections are not supported; --allow-net grants outbound connections only".into())
-        }
+        SocketAddrUse::TcpListen | SocketAddrUse::TcpAccept => Err(
+            "inbound connections are not supported; --allow-net grants outbound connections only"
+                .into(),
+        ),
         SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => {
             if addr.ip().is_unspecified() && addr.port() == 0 {
                 // The implicit bind before a connect or send: harmless on its own, and letting
@@ -259,11 +260,22 @@ fn check_socket(
                 Err("binding a specific local address is not allowed; --allow-net grants outbound connections only".into())
             }
         }
-        _ => rules
-            .iter()
-            .find(|(_, resolved)| resolved.iter().any(|r| r.matches(addr)))
-            .map(|(text, _)| format!("allowed by --allow-net {text}"))
-            .ok_or_else(|| format!("{addr} matches no allowed_outbound_hosts entry; allow it with --allow-net {addr}")),
+        SocketAddrUse::TcpConnect | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+            let protocol = if matches!(use_, SocketAddrUse::TcpConnect) {
+                Protocol::Tcp
+            } else {
+                Protocol::Udp
+            };
+            rules
+                .iter()
+                .find(|(_, resolved)| resolved.iter().any(|r| r.allows(protocol, addr)))
+                .map(|(text, _)| format!("allowed by --allow-net {text}"))
+                .ok_or_else(|| {
+                    format!(
+                        "{addr} matches no allowed_outbound_hosts entry; allow it with --allow-net {addr}"
+                    )
+                })
+        }
     }
 }
 
