@@ -32,7 +32,9 @@ GO_PLUGINS=(count_vowels)                                                # NAME_
 C_PLUGINS=(count_vowels_c)
 WAT_PLUGINS=(echo_wat)
 APT_PACKAGES=(clang lld wabt)
+PROGRESS_NAME_WIDTH=22
 
+# shellcheck disable=SC2317  # called by finish_build, through its EXPECTED_FN argument
 expected_outputs() {
     local n
     for n in "${RUST_UNKNOWN[@]}" "${RUST_WASIP1[@]}"; do echo "$n.wasm"; done
@@ -40,7 +42,8 @@ expected_outputs() {
     for n in "${C_PLUGINS[@]}" "${WAT_PLUGINS[@]}"; do echo "$n.wasm"; done
 }
 
-die() { echo "build.sh: $*" >&2; exit 1; }
+# shellcheck source=SCRIPTDIR/../build-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../build-common.sh"
 
 case "${1:-}" in
     "") MODE=build ;;
@@ -53,59 +56,9 @@ esac
 # ---------------------------------------------------------------------------------------------
 # Toolchains (installed idempotently)
 
-ensure_apt_packages() {
-    local missing=() p
-    for p in "${APT_PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-            missing+=("$p")
-        fi
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
-    local sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
-        sudo=(sudo)
-    fi
-    echo "installing Debian packages: ${missing[*]}" >&2
-    "${sudo[@]}" apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >&2
-}
-
-ensure_rust_targets() {
-    command -v cargo >/dev/null || die "cargo not found (install Rust with rustup)"
-    local t sysroot
-    sysroot="$(rustc --print sysroot)"
-    for t in wasm32-unknown-unknown wasm32-wasip1; do
-        if [ ! -d "$sysroot/lib/rustlib/$t" ]; then
-            command -v rustup >/dev/null || die "Rust target $t missing and no rustup to add it"
-            echo "adding Rust target $t" >&2
-            rustup target add "$t" >&2
-        fi
-    done
-}
-
-ensure_go() {
-    command -v go >/dev/null || die "go not found: Go >= 1.24 is needed for //go:wasmexport"
-    local v
-    v="$(GOTOOLCHAIN=local go env GOVERSION)"     # e.g. go1.26.8
-    case "$v" in
-        go1.[0-9] | go1.[0-9].* | go1.1[0-9] | go1.1[0-9].* | go1.2[0-3] | go1.2[0-3].*)
-            die "$v is too old: Go >= 1.24 is needed for //go:wasmexport" ;;
-    esac
-}
-
-toolchain_versions() {
-    echo "rustc: $(rustc -V)"
-    echo "go: $(GOTOOLCHAIN=local go env GOVERSION)"
-    echo "clang: $(clang --version | head -n1)"
-    echo "wat2wasm: $(wat2wasm --version)"
-}
-
-ensure_apt_packages
-ensure_rust_targets
-ensure_go
+ensure_apt_packages "${APT_PACKAGES[@]}"
+ensure_rust_targets wasm32-unknown-unknown wasm32-wasip1
+ensure_go 1.24 //go:wasmexport
 
 # ---------------------------------------------------------------------------------------------
 # Where to build
@@ -128,17 +81,6 @@ unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_TARGET
     CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR CARGO_PROFILE_RELEASE_DEBUG \
     GOFLAGS GOWASM CFLAGS LDFLAGS
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
-
-progress() { # LANG NAME WHAT
-    local size
-    size="$(wc -c <"$OUT/$2")"
-    # --check keeps stdout for the ok/MISMATCH verdicts.
-    if [ "$MODE" = check ]; then
-        printf 'built %-5s %-22s %9d bytes  %s\n' "$1" "$2" "$size" "$3" >&2
-    else
-        printf '%-5s %-22s %9d bytes  %s\n' "$1" "$2" "$size" "$3"
-    fi
-}
 
 # ---------------------------------------------------------------------------------------------
 # Rust: one Cargo workspace (rust/), one cdylib crate per plugin, depending on the PDK
@@ -236,42 +178,4 @@ done
 
 # ---------------------------------------------------------------------------------------------
 
-if [ "$MODE" = build ]; then
-    toolchain_versions >"$TOOLCHAINS_FILE"
-    for f in "$BIN"/*; do
-        name="$(basename "$f")"
-        expected_outputs | grep -qxF "$name" || echo "warning: bin/$name is not built by build.sh" >&2
-    done
-    echo "built $(expected_outputs | wc -l) plugins into $BIN ($(du -sh "$BIN" | cut -f1))"
-    exit 0
-fi
-
-# --check: compare the fresh build with bin/
-status=0
-while read -r name; do
-    if [ ! -f "$BIN/$name" ]; then
-        echo "MISMATCH $name (missing from bin/)"
-        status=1
-    elif cmp -s "$OUT/$name" "$BIN/$name"; then
-        echo "ok $name"
-    else
-        echo "MISMATCH $name (bin/ has $(wc -c <"$BIN/$name") bytes, rebuilt $(wc -c <"$OUT/$name"))"
-        status=1
-    fi
-done < <(expected_outputs)
-for f in "$BIN"/*; do
-    [ -e "$f" ] || continue
-    name="$(basename "$f")"
-    if ! expected_outputs | grep -qxF "$name"; then
-        echo "MISMATCH $name (in bin/ but not built by build.sh)"
-        status=1
-    fi
-done
-if [ "$status" -ne 0 ]; then
-    if ! diff <(toolchain_versions) "$TOOLCHAINS_FILE" >/dev/null 2>&1; then
-        echo "note: these toolchains differ from the ones recorded in toolchains.txt:" >&2
-        diff <(toolchain_versions) "$TOOLCHAINS_FILE" >&2 || true
-    fi
-    echo "check failed: rebuild with 'bash examples/plugins/build.sh' and commit bin/" >&2
-fi
-exit "$status"
+finish_build plugins "$BIN" "$TOOLCHAINS_FILE" expected_outputs examples/plugins/build.sh
