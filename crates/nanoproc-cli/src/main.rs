@@ -72,10 +72,15 @@ fn main() -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("NANOPROC_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::filter::LevelFilter;
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
+        .with_ansi(ansi)
+        .without_time();
+    // Parsing a filter costs start-up time: only do it when NANOPROC_LOG asks for one.
+    let _ = match std::env::var("NANOPROC_LOG") {
+        Ok(spec) => builder.with_env_filter(EnvFilter::new(spec)).try_init(),
+        Err(_) => builder.with_max_level(LevelFilter::WARN).try_init(),
+    };
 }

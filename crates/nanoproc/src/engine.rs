@@ -24,6 +24,7 @@ struct EngineInner {
     cache_dir: Option<PathBuf>,
     progress: bool,
     stop_ticker: Arc<AtomicBool>,
+    ticker: std::sync::Once,
 }
 
 impl Drop for EngineInner {
@@ -142,15 +143,14 @@ impl EngineBuilder {
         }
         let wasmtime = wasmtime::Engine::new(&config)
             .map_err(|e| Error::Internal(format!("cannot configure the Wasmtime engine: {e:#}")))?;
-        let stop_ticker = Arc::new(AtomicBool::new(false));
-        start_ticker(wasmtime.weak(), stop_ticker.clone());
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 wasmtime,
                 fuel: self.fuel,
                 cache_dir: self.cache_dir.clone(),
                 progress: self.progress,
-                stop_ticker,
+                stop_ticker: Arc::new(AtomicBool::new(false)),
+                ticker: std::sync::Once::new(),
             }),
         })
     }
@@ -196,5 +196,13 @@ impl Engine {
     }
     pub(crate) fn progress(&self) -> bool {
         self.inner.progress
+    }
+
+    /// Starts the epoch ticker the first time something needs deadlines to fire (a timeout
+    /// or a cancellable plugin call); runs without one never pay for the thread.
+    pub(crate) fn ensure_ticker(&self) {
+        self.inner
+            .ticker
+            .call_once(|| start_ticker(self.inner.wasmtime.weak(), self.inner.stop_ticker.clone()));
     }
 }

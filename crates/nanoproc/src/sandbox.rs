@@ -206,7 +206,12 @@ impl Sandbox {
                         fs_view,
                     },
                 );
-                let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
+                let fuel = configure_store(
+                    &inner.engine,
+                    &mut store,
+                    policy,
+                    inner.engine.fuel_enabled(),
+                )?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
                     let instance = pre
@@ -230,7 +235,12 @@ impl Sandbox {
                     budget,
                 };
                 let mut store = Store::new(inner.engine.wasmtime(), state);
-                let fuel = configure_store(&mut store, policy, inner.engine.fuel_enabled())?;
+                let fuel = configure_store(
+                    &inner.engine,
+                    &mut store,
+                    policy,
+                    inner.engine.fuel_enabled(),
+                )?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
                     let command = pre
@@ -311,6 +321,7 @@ fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
 
 /// Applies the limiter, fuel and epoch deadline to a new store. Returns the fuel it started with.
 fn configure_store<T: HasBudget + 'static>(
+    engine: &Engine,
     store: &mut Store<T>,
     policy: &Policy,
     fuel_enabled: bool,
@@ -325,6 +336,9 @@ fn configure_store<T: HasBudget + 'static>(
     } else {
         None
     };
+    if policy.limits.timeout.is_some() {
+        engine.ensure_ticker();
+    }
     let ticks = match policy.limits.timeout {
         Some(t) => (t.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1,
         None => u64::MAX / 2,
@@ -340,18 +354,30 @@ fn fuel_used<T>(store: &Store<T>, start: Option<u64>) -> Option<u64> {
     Some(start.saturating_sub(left))
 }
 
-/// Runs a guest future on WASI's Tokio runtime, giving up after `timeout`. The epoch
-/// deadline stops guests that compute; this stops guests blocked inside a host call.
+/// Runs a guest future to completion, giving up after `timeout`. The epoch deadline stops
+/// guests that compute; this stops guests blocked inside a host call.
+///
+/// Outside any Tokio runtime (the CLI, plain threads) each run gets a small current-thread
+/// runtime of its own: far cheaper to start than a multi-thread one. Inside a runtime, WASI's
+/// shared one is used, as Wasmtime's own sync wrappers do.
 fn drive<F, R>(timeout: Option<Duration>, fut: F) -> Option<R>
 where
     F: std::future::Future<Output = R>,
 {
-    wasmtime_wasi::runtime::in_tokio(async move {
+    let guarded = async move {
         match timeout {
             Some(t) => tokio::time::timeout(t + EPOCH_TICK * 4, fut).await.ok(),
             None => Some(fut.await),
         }
-    })
+    };
+    if tokio::runtime::Handle::try_current().is_err()
+        && let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    {
+        return rt.block_on(guarded);
+    }
+    wasmtime_wasi::runtime::in_tokio(guarded)
 }
 
 #[allow(dead_code)]

@@ -205,6 +205,8 @@ impl PluginBuilder {
             cancel: Arc::new(CancelState::default()),
             audit: Audit::new(self.sinks),
         });
+        // Timeouts and cancel handles fire on epoch ticks.
+        self.engine.ensure_ticker();
         let plugin = Plugin {
             inner: Arc::new(Inner {
                 engine: self.engine,
