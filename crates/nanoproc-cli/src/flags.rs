@@ -118,6 +118,17 @@ impl SandboxFlags {
     }
 }
 
+/// The engine settings a policy needs: fuel metering only when the policy sets fuel (it
+/// costs speed), and the compile cache unless `no_cache`.
+pub fn engine_builder(policy: &Policy, no_cache: bool) -> nanoproc::EngineBuilder {
+    let mut eb = nanoproc::Engine::builder();
+    eb.fuel(policy.limits().fuel.is_some());
+    if no_cache {
+        eb.cache_dir(None);
+    }
+    eb
+}
+
 /// Parses `HOST[::GUEST][:rw|:ro]`.
 fn parse_dir(spec: &str) -> Result<(String, String, bool), Error> {
     let (rest, writable) = if let Some(r) = spec.strip_suffix(":rw") {

@@ -206,12 +206,7 @@ impl Sandbox {
                         fs_view,
                     },
                 );
-                let fuel = configure_store(
-                    &inner.engine,
-                    &mut store,
-                    policy,
-                    inner.engine.fuel_enabled(),
-                )?;
+                let fuel = configure_store(&inner.engine, &mut store, policy)?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
                     let instance = pre
@@ -235,12 +230,7 @@ impl Sandbox {
                     budget,
                 };
                 let mut store = Store::new(inner.engine.wasmtime(), state);
-                let fuel = configure_store(
-                    &inner.engine,
-                    &mut store,
-                    policy,
-                    inner.engine.fuel_enabled(),
-                )?;
+                let fuel = configure_store(&inner.engine, &mut store, policy)?;
                 let pre = pre.clone();
                 let result = drive(policy.limits.timeout, async {
                     let command = pre
@@ -324,10 +314,9 @@ fn configure_store<T: HasBudget + 'static>(
     engine: &Engine,
     store: &mut Store<T>,
     policy: &Policy,
-    fuel_enabled: bool,
 ) -> Result<Option<u64>> {
     store.limiter(|s| s.budget());
-    let fuel = if fuel_enabled {
+    let fuel = if engine.fuel_enabled() {
         let f = policy.limits.fuel.unwrap_or(u64::MAX);
         store
             .set_fuel(f)

@@ -4,7 +4,7 @@ use crate::flags::SandboxFlags;
 use crate::report;
 use clap::Args;
 use nanoproc::plugin::Plugin;
-use nanoproc::{Engine, JsonLinesSink, loader};
+use nanoproc::{JsonLinesSink, loader};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,11 +87,7 @@ impl CallCommand {
                 "--repeat must be at least 1".into(),
             ));
         }
-        let mut eb = Engine::builder();
-        eb.fuel(policy.limits().fuel.is_some());
-        if self.no_cache {
-            eb.cache_dir(None);
-        }
+        let mut eb = crate::flags::engine_builder(&policy, self.no_cache);
         if self.repeat > 1 {
             // Many short-lived sandboxes: the pooling allocator recycles their slots.
             eb.pooling(Some(nanoproc::PoolingOptions {

@@ -3,7 +3,7 @@
 use crate::flags::SandboxFlags;
 use crate::report;
 use clap::Args;
-use nanoproc::{AuditSink, Engine, JsonLinesSink, Outcome, Prepared, Status, loader};
+use nanoproc::{AuditSink, JsonLinesSink, Outcome, Prepared, Status, loader};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,12 +45,7 @@ impl RunCommand {
 
     fn run(&self) -> nanoproc::Result<i32> {
         let policy = self.sandbox.resolve(&self.args, true)?;
-        let mut eb = Engine::builder();
-        eb.fuel(policy.limits().fuel.is_some());
-        if self.no_cache {
-            eb.cache_dir(None);
-        }
-        let engine = eb.build()?;
+        let engine = crate::flags::engine_builder(&policy, self.no_cache).build()?;
         let bytes = loader::read_binary(&self.file)?;
         let loaded = loader::load_bytes(&engine, &bytes, &display_name(&self.file))?;
         let prepared = Prepared::new(&engine, &loaded, policy)?;

@@ -787,9 +787,10 @@ impl Live {
                 "the plugin exited with status {code} instead of returning"
             )),
             Err(err) => {
+                // Memory, output and fuel hits are audited where they are detected; a call's
+                // timeout is raised by this module's epoch callback or host-function guard.
                 if let Error::LimitExceeded { kind, detail } = &err
-                    && *kind != LimitKind::Fuel
-                    && *kind != LimitKind::Memory
+                    && *kind == LimitKind::Timeout
                 {
                     inner.shared.audit.event(
                         &format!("limit.{}", kind_key(*kind)),
