@@ -98,15 +98,18 @@ progress() { # LANG NAME WHAT
 finish_build() { # KIND BIN TOOLCHAINS_FILE EXPECTED_FN SCRIPT [DEBIAN_PACKAGE...]
     local kind="$1" bin="$2" toolchains_file="$3" expected_fn="$4" script="$5"
     shift 5
-    local f name status=0
+    local f name status=0 expected
+    # Listed once into a variable: `"$expected_fn" | grep -q` under `set -o pipefail` fails at
+    # random when grep exits early and the producer dies of SIGPIPE (a false MISMATCH).
+    expected="$("$expected_fn")"
 
     if [ "$MODE" = build ]; then
         toolchain_versions "$@" >"$toolchains_file"
         for f in "$bin"/*; do
             name="$(basename "$f")"
-            "$expected_fn" | grep -qxF "$name" || echo "warning: bin/$name is not built by build.sh" >&2
+            grep -qxF "$name" <<<"$expected" || echo "warning: bin/$name is not built by build.sh" >&2
         done
-        echo "built $("$expected_fn" | wc -l) $kind into $bin ($(du -sh "$bin" | cut -f1))"
+        echo "built $(wc -l <<<"$expected") $kind into $bin ($(du -sh "$bin" | cut -f1))"
         exit 0
     fi
 
@@ -121,11 +124,11 @@ finish_build() { # KIND BIN TOOLCHAINS_FILE EXPECTED_FN SCRIPT [DEBIAN_PACKAGE..
             echo "MISMATCH $name (bin/ has $(wc -c <"$bin/$name") bytes, rebuilt $(wc -c <"$OUT/$name"))"
             status=1
         fi
-    done < <("$expected_fn")
+    done <<<"$expected"
     for f in "$bin"/*; do
         [ -e "$f" ] || continue
         name="$(basename "$f")"
-        if ! "$expected_fn" | grep -qxF "$name"; then
+        if ! grep -qxF "$name" <<<"$expected"; then
             echo "MISMATCH $name (in bin/ but not built by build.sh)"
             status=1
         fi
