@@ -94,6 +94,16 @@ pub enum Error {
         how: String,
     },
 
+    /// A value given for a typed (component) call does not match its WIT type, or a WIT value
+    /// cannot be written as JSON (see [`crate::component::json`]).
+    #[error("invalid input: {path}: {message}")]
+    InvalidInput {
+        /// Where the offending value is, as a JSON path such as `$.args[1].name`.
+        path: String,
+        /// What was expected there, and what was found.
+        message: String,
+    },
+
     /// A plugin broke the ABI: a bad pointer or length, a missing or mistyped export.
     #[error("ABI violation: {0}")]
     AbiViolation(String),
@@ -153,6 +163,7 @@ impl Error {
                 ..
             } => 124,
             Error::InvalidModule(_) | Error::InvalidPolicy(_) | Error::Denied { .. } => 125,
+            Error::InvalidInput { .. } => 125,
             Error::Io { .. } => 125,
             Error::Internal(_) => 126,
         }
@@ -163,6 +174,7 @@ impl Error {
         match self {
             Error::InvalidModule(_) => "invalid module",
             Error::InvalidPolicy(_) => "invalid policy",
+            Error::InvalidInput { .. } => "invalid input",
             Error::LimitExceeded { kind, .. } => match kind {
                 LimitKind::Memory => "memory limit",
                 LimitKind::Output => "output limit",
@@ -193,6 +205,7 @@ impl Error {
             Error::LimitExceeded { detail, .. } => detail.clone(),
             Error::Trap(t) => t.message.clone(),
             Error::Denied { what, how } => format!("{what}; {how}"),
+            Error::InvalidInput { path, message } => format!("{path}: {message}"),
             Error::Io { context, source } => format!("{context}: {source}"),
         }
     }

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod audit;
+pub mod component;
 pub mod engine;
 pub mod error;
 pub mod inspect;
