@@ -3,7 +3,7 @@
 #
 #   bash scripts/scale.sh              # = --quick: all three scenarios with small counts (≈10 s)
 #   bash scripts/scale.sh --quick
-#   bash scripts/scale.sh --full       # 10,000 live sandboxes, 1,000,000 cycles, 200,000-call flood
+#   bash scripts/scale.sh --full       # 10,000 live sandboxes, 1,000,000 cycles, 1,000,000-call flood
 #   bash scripts/scale.sh flood --calls 50000 --threads 8     # one scenario, any flags (--help)
 #
 # Builds nanoproc-scale in release (into ${CARGO_TARGET_DIR:-/var/tmp/nanoproc-target}) and

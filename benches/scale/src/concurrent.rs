@@ -39,6 +39,14 @@ pub struct ConcurrentArgs {
     pub plugin: PathBuf,
 }
 
+/// `pooling` or `on-demand`, as printed.
+pub fn allocator_name(a: Allocator) -> &'static str {
+    match a {
+        Allocator::Pooling => "pooling",
+        Allocator::OnDemand => "on-demand",
+    }
+}
+
 struct Row {
     phase: String,
     time: Option<Duration>,
@@ -103,7 +111,7 @@ pub fn run(args: &ConcurrentArgs) -> Result<bool> {
             per_sandbox_created_kib.max(per_item(created.rss_kib, baseline.rss_kib, n));
         per_sandbox_kib = per_sandbox_kib.max(per_item(called.rss_kib, baseline.rss_kib, n));
         rows.push(Row {
-            phase: format!("round {round}: {n} sandboxes created"),
+            phase: format!("round {round}: {} sandboxes created", thousands(n as u64)),
             time: Some(t_create),
             snap: created,
         });
@@ -122,15 +130,13 @@ pub fn run(args: &ConcurrentArgs) -> Result<bool> {
     let peak = rows.iter().map(|r| r.snap.hwm_kib).max().unwrap_or(0);
 
     println!(
-        "### concurrent: {n} live sandboxes in one process ({} allocator)\n",
-        match args.allocator {
-            Allocator::Pooling => "pooling",
-            Allocator::OnDemand => "on-demand",
-        }
+        "### concurrent: {} live sandboxes in one process ({} allocator)\n",
+        thousands(n as u64),
+        allocator_name(args.allocator)
     );
     println!(
         "plugin `{}`, each sandbox a `PluginInstance` (its own store, instance and linear memory)\n",
-        args.plugin.display()
+        crate::shown(&args.plugin)
     );
     println!("| phase | time | RSS | RSS − baseline | fds | threads | maps |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
@@ -154,7 +160,8 @@ pub fn run(args: &ConcurrentArgs) -> Result<bool> {
     );
     checks.line(
         format!(
-            "time to create {n} sandboxes: {} ({:.1} µs each, slowest round)",
+            "time to create {} sandboxes: {} ({:.1} µs each, slowest round)",
+            thousands(n as u64),
             crate::report::dur(worst_create),
             worst_create.as_secs_f64() * 1e6 / n as f64
         ),

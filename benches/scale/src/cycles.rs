@@ -54,6 +54,7 @@ pub fn run(args: &CyclesArgs) -> Result<bool> {
         engine.pooling(Some(PoolingOptions::default()));
     }
     let engine = engine.build()?;
+    let allocator = crate::concurrent::allocator_name(args.allocator);
     let mut ok = true;
 
     let plugin = Plugin::builder(&engine)
@@ -62,7 +63,9 @@ pub fn run(args: &CyclesArgs) -> Result<bool> {
         .with_context(|| format!("cannot load the plugin {}", args.plugin.display()))?;
     let mut input = Vec::with_capacity(32);
     ok &= workload(
-        "plugin: `Plugin::call(\"echo\")`, a fresh sandbox per call",
+        &format!(
+            "plugin: `Plugin::call(\"echo\")`, a fresh sandbox per call ({allocator} allocator)"
+        ),
         args,
         args.count,
         |i| {
@@ -91,7 +94,9 @@ pub fn run(args: &CyclesArgs) -> Result<bool> {
             .stderr(OutputMode::Capture);
         let prepared = Prepared::new(&engine, &loaded, policy.build()?)?;
         ok &= workload(
-            "WASI preview 1 program: `Prepared::run` of hello.wasm (WASI context, Tokio runtime, store, `_start`)",
+            &format!(
+                "WASI preview 1 program: `Prepared::run` of hello.wasm: WASI context, Tokio runtime, store, `_start` ({allocator} allocator)"
+            ),
             args,
             p1_count,
             |i| {

@@ -21,9 +21,18 @@ pub struct FloodArgs {
     /// Threads calling at once, all sharing the same `Plugin`s.
     #[arg(long, default_value_t = 4)]
     pub threads: usize,
-    /// The most RSS may grow from after the warm-up to after the flood, in KiB.
-    #[arg(long, default_value_t = 4096)]
+    /// The flood runs in this many rounds, with a reading after each.
+    #[arg(long, default_value_t = 4)]
+    pub rounds: u64,
+    /// The most RSS may grow from after the warm-up to after the flood, in KiB. Each plugin
+    /// keeps its first 10,000 audit events (`nanoproc::audit::MAX_KEPT_EVENTS`), up to
+    /// ≈4 MiB each; two plugins here.
+    #[arg(long, default_value_t = 12 * 1024)]
     pub max_growth_kib: u64,
+    /// The most RSS may grow during the last round, in KiB: memory that keeps growing once
+    /// the bounded caches are full is a leak.
+    #[arg(long, default_value_t = 1024)]
+    pub max_last_round_kib: u64,
     /// Seed of the (deterministic) choice of calls.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -142,6 +151,10 @@ struct Plugins {
 /// Runs `flood`; `Ok(false)` when a bound was exceeded.
 pub fn run(args: &FloodArgs) -> Result<bool> {
     ensure!(args.threads > 0, "--threads must be at least 1");
+    ensure!(
+        args.rounds > 0 && args.calls >= args.rounds,
+        "--rounds must be at least 1 and at most --calls"
+    );
     quiet_deliberate_panics();
     let mut engine = Engine::builder();
     engine
@@ -179,8 +192,26 @@ pub fn run(args: &FloodArgs) -> Result<bool> {
     let warmup = (args.calls / 20).max(500);
     let (_, warm_tally) = flood(&plugins, args, warmup, args.seed.wrapping_add(1))?;
     let baseline = Snapshot::take()?;
-    let (elapsed, tally) = flood(&plugins, args, args.calls, args.seed)?;
-    let after = Snapshot::take()?;
+    let mut tally = Tally::default();
+    let mut elapsed = Duration::ZERO;
+    let mut readings = Vec::new();
+    for round in 0..args.rounds {
+        let calls = args.calls / args.rounds + u64::from(round < args.calls % args.rounds);
+        let seed = args.seed.wrapping_add(round.wrapping_mul(1 << 32));
+        let (t, round_tally) = flood(&plugins, args, calls, seed)?;
+        elapsed += t;
+        tally.merge(&round_tally);
+        readings.push((
+            format!("after round {} ({} calls)", round + 1, thousands(calls)),
+            Snapshot::take()?,
+        ));
+    }
+    let after = readings.last().map(|r| r.1).unwrap_or(baseline);
+    let before_last = readings
+        .len()
+        .checked_sub(2)
+        .map(|i| readings[i].1)
+        .unwrap_or(baseline);
 
     println!(
         "### flood: {} calls from {} threads sharing one engine and two plugins\n",
@@ -188,8 +219,11 @@ pub fn run(args: &FloodArgs) -> Result<bool> {
         args.threads
     );
     println!(
-        "Every call is a fresh sandbox (`Plugin::call_with`) or, for a third of them, the \
-         calling thread's reused `PluginInstance` ({} calls); after a warm-up of {} calls.\n",
+        "Plugins `{}` and `hostile` (benches/scale/src/hostile.wat), on an engine with the \
+         pooling allocator and fuel metering. Every call is a fresh sandbox \
+         (`Plugin::call_with`) or, for a third of them, the calling thread's reused \
+         `PluginInstance` ({} calls); after a warm-up of {} calls.\n",
+        crate::shown(&args.plugin),
         thousands(tally.reused),
         thousands(warmup)
     );
@@ -208,7 +242,7 @@ pub fn run(args: &FloodArgs) -> Result<bool> {
             if n == 0 {
                 String::from("—")
             } else {
-                dur(tally.time[i] / n as u32)
+                dur(tally.time[i].div_f64(n as f64))
             }
         );
         let acc = if kind.good() { &mut good } else { &mut bad };
@@ -218,11 +252,12 @@ pub fn run(args: &FloodArgs) -> Result<bool> {
     println!();
     println!("| reading | RSS | fds | threads | maps |");
     println!("|---|---:|---:|---:|---:|");
-    for (what, s) in [
-        ("plugins loaded", before),
-        ("after the warm-up (baseline)", baseline),
-        ("after the flood", after),
-    ] {
+    let mut all = vec![
+        (String::from("plugins loaded"), before),
+        (String::from("after the warm-up (baseline)"), baseline),
+    ];
+    all.extend(readings);
+    for (what, s) in all {
         println!(
             "| {what} | {} | {} | {} | {} |",
             kib(s.rss_kib),
@@ -274,6 +309,15 @@ pub fn run(args: &FloodArgs) -> Result<bool> {
             args.max_growth_kib
         ),
         Some(growth <= args.max_growth_kib as i64),
+    );
+    let last = after.rss_kib as i64 - before_last.rss_kib as i64;
+    checks.line(
+        format!(
+            "RSS growth during the last round: {} (bound ≤ {} KiB)",
+            signed_kib(last),
+            args.max_last_round_kib
+        ),
+        Some(last <= args.max_last_round_kib as i64),
     );
     checks.line(
         format!(

@@ -44,7 +44,7 @@ enum Scenario {
         /// Small counts: a smoke run for the test command (about 10 s).
         #[arg(long, conflicts_with = "full")]
         quick: bool,
-        /// The full sizes: 10,000 sandboxes, 1,000,000 cycles, 200,000 flooding calls.
+        /// The full sizes: 10,000 sandboxes, 1,000,000 cycles, 1,000,000 flooding calls.
         #[arg(long)]
         full: bool,
     },
@@ -55,6 +55,14 @@ pub(crate) fn example(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples")
         .join(rel)
+}
+
+/// A path as printed: canonical when it exists (no `benches/scale/../..`).
+pub(crate) fn shown(p: &std::path::Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
 }
 
 fn main() -> Result<()> {
@@ -79,40 +87,31 @@ fn main() -> Result<()> {
 
 /// Runs each scenario in a child process (a clean baseline each); `false` if any failed.
 fn all(quick: bool) -> Result<bool> {
-    let runs: [&[&str]; 4] = if quick {
-        [
-            &["concurrent", "--sandboxes", "1000"],
-            &[
-                "concurrent",
-                "--sandboxes",
-                "1000",
-                "--allocator",
-                "on-demand",
-            ],
-            &["cycles", "--count", "20000", "--p1-count", "1000"],
-            &["flood", "--calls", "4000", "--threads", "2"],
+    let runs: &[&str] = if quick {
+        &[
+            "concurrent --sandboxes 1000",
+            "concurrent --sandboxes 1000 --allocator on-demand",
+            "cycles --count 20000 --p1-count 1000",
+            "cycles --count 5000 --p1-count 500 --allocator on-demand",
+            "flood --calls 4000 --threads 2",
         ]
     } else {
-        [
-            &["concurrent", "--sandboxes", "10000"],
-            &[
-                "concurrent",
-                "--sandboxes",
-                "10000",
-                "--allocator",
-                "on-demand",
-            ],
-            &["cycles", "--count", "1000000"],
-            &["flood", "--calls", "200000", "--threads", "4"],
+        &[
+            "concurrent --sandboxes 10000",
+            "concurrent --sandboxes 10000 --allocator on-demand",
+            "cycles --count 1000000",
+            "cycles --count 200000 --p1-count 20000 --allocator on-demand",
+            "flood --calls 1000000 --threads 4 --rounds 10",
         ]
     };
     let exe = std::env::current_exe().context("cannot find this program's path")?;
     let mut ok = true;
-    for args in runs {
-        eprintln!("==> nanoproc-scale {}", args.join(" "));
+    for run in runs {
+        eprintln!("==> nanoproc-scale {run}");
+        let args: Vec<&str> = run.split_whitespace().collect();
         let started = std::time::Instant::now();
         let status = Command::new(&exe)
-            .args(args)
+            .args(&args)
             .status()
             .with_context(|| format!("cannot run {}", exe.display()))?;
         eprintln!(
