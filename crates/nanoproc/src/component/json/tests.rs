@@ -871,3 +871,137 @@ fn paths_quote_keys_that_are_not_plain_names() {
     assert_eq!(plain.to_string(), "$[\"a b\"][2].ok-1");
     assert_eq!(root.any().to_string(), "$[*]");
 }
+
+/// Store state for calling `examples/components/bin/types.wasm` (a Rust `wasm32-wasip2`
+/// component, so it imports WASI; nothing is granted).
+struct Host {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for Host {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// JSON → values → a real call → values → JSON: what `to_val` builds is what Wasmtime
+/// accepts (field order, flag order, case names), and what comes back converts.
+#[test]
+fn real_calls_through_a_component() {
+    let engine = wasmtime::Engine::default();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/components/bin/types.wasm"
+    );
+    let component = Component::from_file(&engine, path).expect("types.wasm compiles");
+    let mut linker = wasmtime::component::Linker::<Host>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("WASI links");
+    let mut store = wasmtime::Store::new(
+        &engine,
+        Host {
+            ctx: wasmtime_wasi::WasiCtx::builder().build(),
+            table: wasmtime::component::ResourceTable::new(),
+        },
+    );
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiates");
+    let iface = instance
+        .get_export_index(&mut store, None, "nanoproc:examples/all-types")
+        .expect("exports all-types");
+    let person = json!({"name": "Ada", "age": 36, "nickname": "A", "scores": [1, 2], "home": {"x": -3, "y": 4}});
+    let echoes = [
+        ("echo-bool", json!(true)),
+        ("echo-s8", json!(-128)),
+        ("echo-s16", json!(-32768)),
+        ("echo-s32", json!(i32::MIN)),
+        ("echo-s64", json!(i64::MIN)),
+        ("echo-u8", json!(255)),
+        ("echo-u16", json!(65535)),
+        ("echo-u32", json!(u32::MAX)),
+        ("echo-u64", json!(u64::MAX)),
+        ("echo-f32", json!(0.1)),
+        ("echo-f32", json!("-Infinity")),
+        ("echo-f64", json!(-0.0)),
+        ("echo-f64", json!("NaN")),
+        ("echo-char", json!("😀")),
+        ("echo-string", json!("ünïcødé")),
+        ("echo-bytes", json!([0, 1, 255])),
+        ("echo-strings", json!(["a", ""])),
+        ("echo-point", json!({"x": 1, "y": -2})),
+        ("echo-person", person.clone()),
+        ("echo-tuple", json!([7, "seven", 7.5])),
+        ("echo-shape", json!({"rectangle": {"x": 3, "y": 4}})),
+        ("echo-shape", json!({"circle": 1.5})),
+        ("echo-shape", json!("nothing")),
+        ("echo-color", json!("blue")),
+        ("echo-option", json!(null)),
+        ("echo-option", json!(5)),
+        ("echo-nested-option", json!({"some": null})),
+        ("echo-nested-option", json!({"some": "x"})),
+        ("echo-result", json!({"ok": 1})),
+        ("echo-result", json!({"err": "bad"})),
+        ("echo-unit-result", json!("err")),
+        ("echo-permissions", json!(["read", "execute"])),
+    ];
+    let mut call = |name: &str, args: Value| -> Result<Value> {
+        let idx = instance
+            .get_export_index(&mut store, Some(&iface), name)
+            .unwrap_or_else(|| panic!("no export `{name}`"));
+        let func = instance
+            .get_func(&mut store, &idx)
+            .unwrap_or_else(|| panic!("`{name}` is not a function"));
+        let ty = func.ty(&store);
+        let params = args_to_vals(ty.params(), &args, "$.args")?;
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        func.call(&mut store, &params, &mut results)
+            .unwrap_or_else(|e| panic!("calling `{name}` failed: {e:?}"));
+        results_to_json(&results, "$.result")
+    };
+    for (name, arg) in echoes {
+        let out = call(name, json!([arg.clone()])).expect(name);
+        assert_eq!(out, arg, "{name}");
+    }
+    let many = call("echo-many", json!({"c": [true, false], "a": 1, "b": "b"}));
+    assert_eq!(many.expect("echo-many"), json!([1, "b", [true, false]]));
+    assert_eq!(call("nothing", json!([])).expect("nothing"), Value::Null);
+    assert_eq!(call("half", json!([3])).expect("half"), Value::Null);
+    assert_eq!(call("half", json!([8])).expect("half"), json!(4));
+    assert_eq!(
+        call("parse-u32", json!(["12"])).expect("parse"),
+        json!({"ok": 12})
+    );
+    assert_eq!(
+        call("parse-u32", json!(["x"])).expect("parse"),
+        json!({"err": "`x` is not a u32"})
+    );
+    assert_eq!(call("check", json!([true])).expect("check"), json!("err"));
+    assert_eq!(
+        call("invert", json!([["read"]])).expect("invert"),
+        json!(["write", "execute"])
+    );
+    assert_eq!(
+        call("area", json!([{"rectangle": {"x": -3, "y": 4}}])).expect("area"),
+        json!(12.0)
+    );
+    assert_eq!(
+        call("describe", json!([person])).expect("describe"),
+        json!("Ada \"A\" (36)")
+    );
+    check_error(
+        call("echo-u8", json!([256])),
+        "$.args[0]",
+        "out of range for u8",
+    );
+    // The resource's constructor returns an own<counter>: refused before any call.
+    let ctor = instance
+        .get_export_index(&mut store, Some(&iface), "[constructor]counter")
+        .expect("constructor");
+    let ctor = instance.get_func(&mut store, &ctor).expect("a function");
+    let result = ctor.ty(&store).results().next().expect("one result");
+    check_error(check_type(&result, "$.result"), "$.result", "own<resource>");
+}
