@@ -26,7 +26,7 @@ export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$PATH"
 
 # Every file this script produces, in build order. Keep README.md's table in step.
 RUST_P1=(hello cat copy env spin memhog flood exit sleep fs)
-RUST_P2=(hello net env cat)
+RUST_P2=(hello net env cat fs)
 GO_GUESTS=(hello cat)
 C_GUESTS=(hello_c flood_c)
 WAT_GUESTS=(spin_wat tablebomb multimem)

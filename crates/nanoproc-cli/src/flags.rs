@@ -31,6 +31,11 @@ pub struct SandboxFlags {
     #[arg(long)]
     pub allow_dns: bool,
 
+    /// Let the guest create symbolic links in writable mounts (refused by default: a link
+    /// left behind that points outside its mount is a trap for host tools that follow it).
+    #[arg(long)]
+    pub allow_symlinks: bool,
+
     /// Let plugins import host function NAMESPACE::NAME (or NAMESPACE::*). Repeatable.
     #[arg(long = "allow-host-fn", value_name = "NAMESPACE::NAME")]
     pub allow_host_fn: Vec<String>,
@@ -50,6 +55,18 @@ pub struct SandboxFlags {
     /// Cap on bytes written to stdout, and separately to stderr, e.g. 1MiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_output: Option<u64>,
+
+    /// Cap on bytes the guest may add to files in writable mounts, all files together, e.g.
+    /// 64MiB. Growing a file counts; overwriting is free; deleting gives nothing back. A write
+    /// past it fails with "no space" and writes nothing [default: unlimited].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub disk_quota: Option<u64>,
+
+    /// Cap on descriptors (files, directories, sockets) the guest may hold open at once;
+    /// stdio and --dir mounts do not count. Opening past it fails with "too many open files"
+    /// [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_fds: Option<u32>,
 
     /// Read grants and limits from a TOML policy file; flags given here override it.
     #[arg(long, value_name = "FILE")]
@@ -99,6 +116,9 @@ impl SandboxFlags {
         if self.allow_dns {
             b.allow_dns(true);
         }
+        if self.allow_symlinks {
+            b.allow_symlinks(true);
+        }
         if let Some(m) = self.max_memory {
             b.max_memory(m);
         }
@@ -110,6 +130,12 @@ impl SandboxFlags {
         }
         if self.max_output.is_some() {
             b.max_output(self.max_output);
+        }
+        if self.disk_quota.is_some() {
+            b.disk_quota(self.disk_quota);
+        }
+        if let Some(n) = self.max_fds {
+            b.max_fds(n);
         }
         if !args.is_empty() {
             b.args(args.iter().cloned());

@@ -446,3 +446,208 @@ fn call_runs_the_copy_file_demo_under_a_fuel_budget() {
         "seed demo\n"
     );
 }
+
+#[test]
+fn disk_quota_refuses_the_next_byte_and_notes_how_to_raise_it() {
+    for g in ["fs.wasm", "fs_p2.wasm"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().display().to_string();
+        let out = format!("{d}::/out:rw");
+        let o = nanoproc(&[
+            "run",
+            "--json",
+            "--dir",
+            &out,
+            "--disk-quota",
+            "10000",
+            &guest(g),
+            "--",
+            "fill",
+            "/out/a",
+            "9999",
+            "+",
+            "append",
+            "/out/a",
+            "1",
+        ]);
+        assert_code(&o, 0);
+        let json = text(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json outcome");
+        assert_eq!(v["usage"]["disk_bytes_added"], 10000, "{g}");
+        // A fresh run has a fresh quota; one byte past it fails with a note.
+        let o = nanoproc(&[
+            "run",
+            "--dir",
+            &out,
+            "--disk-quota",
+            "10KB",
+            &guest(g),
+            "--",
+            "append",
+            "/out/a",
+            "10001",
+        ]);
+        assert_code(&o, 1);
+        assert_eq!(
+            std::fs::metadata(dir.path().join("a")).expect("a").len(),
+            10000 + 8192,
+            "{g}: the chunk that did not fit was not written"
+        );
+        let notes = own_lines(&o);
+        assert!(
+            notes.iter().any(
+                |l| l.starts_with("nanoproc: note: denied limit.disk `/out/a`")
+                    && l.contains("--disk-quota")
+            ),
+            "{g}: {notes:?}"
+        );
+    }
+    let o = nanoproc(&["run", "--disk-quota", "lots", &guest("hello.wasm")]);
+    assert_code(&o, 125);
+}
+
+#[test]
+fn max_fds_caps_open_descriptors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("f"), "x").expect("write");
+    let d = format!("{}::/d", dir.path().display());
+    for g in ["fs.wasm", "fs_p2.wasm"] {
+        let o = nanoproc(&[
+            "run",
+            "--json",
+            "--dir",
+            &d,
+            "--max-fds",
+            "4",
+            &guest(g),
+            "--",
+            "open-many",
+            "/d/f",
+            "10",
+        ]);
+        assert_code(&o, 1);
+        assert!(
+            text(&o.stdout).starts_with("opened 4\n"),
+            "{}",
+            text(&o.stdout)
+        );
+        assert!(
+            own_lines(&o)
+                .iter()
+                .any(|l| l.starts_with("nanoproc: note: denied limit.fds")
+                    && l.contains("--max-fds")),
+            "{:?}",
+            own_lines(&o)
+        );
+        let json = text(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json outcome");
+        assert_eq!(v["usage"]["peak_fds"], 4, "{g}");
+        let o = nanoproc(&[
+            "run",
+            "--dir",
+            &d,
+            "--max-fds",
+            "1",
+            &guest(g),
+            "--",
+            "open-close",
+            "/d/f",
+            "20",
+        ]);
+        assert_code(&o, 0);
+    }
+}
+
+#[test]
+fn symlinks_need_allow_symlinks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = format!("{}::/w:rw", dir.path().display());
+    let g = guest("fs.wasm");
+    let link = ["--", "symlink", "../../etc/passwd", "/w/trap"];
+    let mut args = vec!["run", "--dir", &d, &g];
+    args.extend(link);
+    let o = nanoproc(&args);
+    assert_code(&o, 1);
+    assert!(dir.path().join("trap").symlink_metadata().is_err());
+    assert!(
+        own_lines(&o)
+            .iter()
+            .any(|l| l.starts_with("nanoproc: note: denied fs.symlink")
+                && l.contains("--allow-symlinks")),
+        "{:?}",
+        own_lines(&o)
+    );
+    let mut args = vec!["run", "--dir", &d, "--allow-symlinks", &g];
+    args.extend(link);
+    let o = nanoproc(&args);
+    assert_code(&o, 0);
+    assert!(dir.path().join("trap").symlink_metadata().is_ok());
+}
+
+#[test]
+fn policy_file_sets_the_new_limits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("out")).expect("mkdir");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "dirs = [{ host = \"out\", guest = \"/out\", writable = true }]\nallow_symlinks = true\n[limits]\ndisk_quota = \"4KiB\"\nmax_fds = 2\n",
+    )
+    .expect("write");
+    let p = policy.to_str().expect("utf8");
+    let run = |args: &[&str]| {
+        let mut a = vec!["run", "--policy", p];
+        a.extend_from_slice(args);
+        nanoproc(&a)
+    };
+    let fs = guest("fs.wasm");
+    let o = run(&[
+        &fs, "--", "fill", "/out/a", "4096", "+", "symlink", "a", "/out/l",
+    ]);
+    assert_code(&o, 0);
+    // Each run has the whole quota: 4 KiB fits, one byte more does not.
+    let o = run(&[
+        &fs, "--", "append", "/out/a", "4096", "+", "append", "/out/a", "1",
+    ]);
+    assert_code(&o, 1);
+    let o = run(&[&fs, "--", "open-many", "/out/a", "3"]);
+    assert_code(&o, 1);
+    assert!(
+        text(&o.stdout).starts_with("opened 2\n"),
+        "{}",
+        text(&o.stdout)
+    );
+    // Flags override the file.
+    let o = run(&[
+        "--disk-quota",
+        "8KiB",
+        "--max-fds",
+        "3",
+        &fs,
+        "--",
+        "append",
+        "/out/a",
+        "8192",
+        "+",
+        "open-many",
+        "/out/a",
+        "3",
+    ]);
+    assert_code(&o, 0);
+    std::fs::write(&policy, "[limits]\ndisk_qouta = \"4KiB\"\n").expect("write");
+    let o = run(&[&guest("hello.wasm")]);
+    assert_code(&o, 125);
+    assert!(
+        text(&o.stderr).contains("did you mean `disk_quota`?"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -1,9 +1,11 @@
 //! Resource limits wired into a Store: one memory budget for all linear memories and
-//! tables together, and per-stream output caps.
+//! tables together, per-stream output caps, the disk quota for writable mounts and the cap
+//! on open descriptors.
 
 use crate::audit::{Audit, Decision};
 use crate::error::LimitKind;
 use crate::policy::units::format_size;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Raised (as a trap) when a limit stops the guest; the sandbox turns it into
@@ -115,6 +117,144 @@ impl wasmtime::ResourceLimiter for MemoryBudget {
     }
     fn memories(&self) -> usize {
         10_000
+    }
+}
+
+/// A byte count for messages: binary units when they are exact (`64 KiB`), else bytes.
+fn exact_size(bytes: u64) -> String {
+    if bytes >= 1024 && !bytes.is_multiple_of(1024) {
+        format!("{bytes} bytes")
+    } else {
+        format_size(bytes)
+    }
+}
+
+/// The disk quota of one sandbox: how many bytes the guest may still add to files in its
+/// writable mounts. Shared (cheap clones) by every place that can grow a file: the WASI p1
+/// shadows, the p2 filesystem wrapper and the p2 file streams it hands out.
+///
+/// Charges are never refunded once the write happened: shrinking or deleting a file does not
+/// prove the space came back (hard links, descriptors still open, files that existed before
+/// the run), so the quota stays an upper bound on what the run can add. Only a reservation
+/// for a write that then failed is given back.
+#[derive(Clone)]
+pub(crate) struct DiskQuota {
+    limit: u64,
+    used: Arc<AtomicU64>,
+    audit: Audit,
+}
+
+/// A write refused by the disk quota (already audited). Guests see it as "no space".
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the sandbox's disk quota is used up")]
+pub(crate) struct QuotaExceeded;
+
+impl DiskQuota {
+    pub(crate) fn new(limit: u64, audit: Audit) -> Self {
+        DiskQuota {
+            limit,
+            used: Arc::new(AtomicU64::new(0)),
+            audit,
+        }
+    }
+
+    /// Bytes charged so far.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Charges `bytes` of growth of the file the guest knows as `target`, or refuses the
+    /// whole write (recording a `limit.disk` denial) if it does not fit.
+    pub(crate) fn charge(&self, bytes: u64, target: &str) -> Result<(), QuotaExceeded> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            let wanted = used.saturating_add(bytes);
+            if wanted > self.limit {
+                self.audit.event(
+                    "limit.disk",
+                    target,
+                    Decision::Denied,
+                    format!(
+                        "growing this file by {} would take the guest past its disk quota of {} for writable mounts ({} used); the write failed with \"no space\"; raise it with --disk-quota or limits.disk_quota",
+                        exact_size(bytes),
+                        exact_size(self.limit),
+                        exact_size(used)
+                    ),
+                );
+                return Err(QuotaExceeded);
+            }
+            match self.used.compare_exchange_weak(
+                used,
+                wanted,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Gives back (part of) a charge for a write that did not happen.
+    pub(crate) fn refund(&self, bytes: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(bytes))
+            });
+    }
+}
+
+/// The cap on descriptors a guest may hold open at once. The callers count what is open
+/// (WASI p1 and p2 keep descriptors differently); this decides and remembers the peak.
+pub(crate) struct FdLimit {
+    limit: u32,
+    peak: u64,
+    audit: Audit,
+}
+
+/// An open refused by the descriptor cap (already audited).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TooManyFds;
+
+impl FdLimit {
+    pub(crate) fn new(limit: u32, audit: Audit) -> Self {
+        FdLimit {
+            limit,
+            peak: 0,
+            audit,
+        }
+    }
+
+    /// May the guest, holding `open` descriptors, open one more (for `target`)? Refusals
+    /// are recorded as `limit.fds` denials.
+    pub(crate) fn check(&self, open: usize, target: &str) -> Result<(), TooManyFds> {
+        if (open as u64) < u64::from(self.limit) {
+            return Ok(());
+        }
+        self.audit.event(
+            "limit.fds",
+            target,
+            Decision::Denied,
+            format!(
+                "the guest already holds {open} open descriptors, its limit of {}; the open failed with \"too many open files\"; close some, or raise the limit with --max-fds or limits.max_fds",
+                self.limit
+            ),
+        );
+        Err(TooManyFds)
+    }
+
+    /// Records that the guest now holds `open` descriptors.
+    pub(crate) fn note(&mut self, open: usize) {
+        self.peak = self.peak.max(open as u64);
+    }
+
+    /// The most descriptors the guest held at once.
+    pub(crate) fn peak(&self) -> u64 {
+        self.peak
     }
 }
 

@@ -27,6 +27,12 @@ pub struct Usage {
     pub stdout_bytes: u64,
     /// Bytes the guest wrote to stderr.
     pub stderr_bytes: u64,
+    /// Bytes by which the guest grew files in writable mounts (what the disk quota charged);
+    /// `None` when the policy has no disk quota (nothing is counted then).
+    pub disk_bytes_added: Option<u64>,
+    /// The most descriptors the guest held open at once, counting those it opened itself
+    /// (as `max_fds` does: not stdio or preopened directories).
+    pub peak_fds: u64,
 }
 
 mod duration_ms {

@@ -8,6 +8,8 @@ use crate::limits::MemoryBudget;
 use crate::loader::{Compiled, Loaded, one_line};
 use crate::outcome::{Outcome, Status, Usage};
 use crate::policy::Policy;
+use crate::wasi::fs_audit::P1Host;
+use crate::wasi::fs_guard::FsGuard;
 use crate::wasi::{self, WasiParts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,15 +22,21 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub(crate) struct P1State {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) budget: MemoryBudget,
-    pub(crate) audit: Audit,
-    pub(crate) fs_view: crate::wasi::fs_audit::FsView,
+    pub(crate) fs: FsGuard,
+}
+
+impl P1Host for P1State {
+    fn p1_parts(&mut self) -> wasmtime::Result<(&mut WasiP1Ctx, &mut FsGuard)> {
+        Ok((&mut self.wasi, &mut self.fs))
+    }
 }
 
 /// Store state of a preview 2 sandbox.
 pub(crate) struct P2State {
-    ctx: WasiCtx,
-    table: ResourceTable,
+    pub(crate) ctx: WasiCtx,
+    pub(crate) table: ResourceTable,
     budget: MemoryBudget,
+    pub(crate) fs: FsGuard,
 }
 
 impl WasiView for P2State {
@@ -80,7 +88,7 @@ impl Prepared {
                 }
                 let mut linker = wasmtime::Linker::<P1State>::new(engine.wasmtime());
                 wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s| &mut s.wasi)
-                    .and_then(|()| crate::wasi::fs_audit::add_to_linker(&mut linker))
+                    .and_then(|()| crate::wasi::fs_audit::add_to_linker_async(&mut linker))
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 1: {e:#}")))?;
                 let pre = linker
                     .instantiate_pre(module)
@@ -90,6 +98,7 @@ impl Prepared {
             Compiled::Component(component) => {
                 let mut linker = wasmtime::component::Linker::<P2State>::new(engine.wasmtime());
                 wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+                    .and_then(|()| crate::wasi::p2_fs::add_to_linker(&mut linker))
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 2: {e:#}")))?;
                 let pre = linker
                     .instantiate_pre(component)
@@ -190,20 +199,19 @@ impl Sandbox {
             stderr,
             stdout_buf,
             stderr_buf,
-            fs_view,
+            fs,
             _staging,
         } = wasi::build(policy, &inner.name, &self.audit)?;
         let budget = MemoryBudget::new(policy.limits.max_memory, self.audit.clone());
         let started = Instant::now();
-        let (result, fuel_consumed, peak) = match &inner.code {
+        let (result, fuel_consumed, peak, disk, fds) = match &inner.code {
             PreparedCode::Core(pre) => {
                 let mut store = Store::new(
                     inner.engine.wasmtime(),
                     P1State {
                         wasi: wasi.build_p1(),
                         budget,
-                        audit: self.audit.clone(),
-                        fs_view,
+                        fs,
                     },
                 );
                 let fuel = configure_store(&inner.engine, &mut store, policy)?;
@@ -217,10 +225,13 @@ impl Sandbox {
                     start.call_async(&mut store, ()).await
                 });
                 let used = fuel_used(&store, fuel);
+                let s = store.data();
                 (
                     result.map(|r| r.map(|()| 0)),
                     used,
-                    store.data_mut().budget.peak(),
+                    s.budget.peak(),
+                    s.fs.disk_used(),
+                    s.fs.peak_fds(),
                 )
             }
             PreparedCode::Component(pre) => {
@@ -228,6 +239,7 @@ impl Sandbox {
                     ctx: wasi.build(),
                     table: ResourceTable::new(),
                     budget,
+                    fs,
                 };
                 let mut store = Store::new(inner.engine.wasmtime(), state);
                 let fuel = configure_store(&inner.engine, &mut store, policy)?;
@@ -241,7 +253,14 @@ impl Sandbox {
                     Ok(if ran.is_ok() { 0 } else { 1 })
                 });
                 let used = fuel_used(&store, fuel);
-                (result, used, store.data_mut().budget.peak())
+                let s = store.data();
+                (
+                    result,
+                    used,
+                    s.budget.peak(),
+                    s.fs.disk_used(),
+                    s.fs.peak_fds(),
+                )
             }
         };
         let wall_time = started.elapsed();
@@ -281,6 +300,8 @@ impl Sandbox {
                 wall_time,
                 stdout_bytes: stdout.written(),
                 stderr_bytes: stderr.written(),
+                disk_bytes_added: disk,
+                peak_fds: fds,
             },
             events: self.audit.events(),
             events_dropped: self.audit.dropped(),

@@ -88,9 +88,15 @@ fn display_name(path: &std::path::Path) -> String {
 
 /// When a run fails, point at the capability that was probably missing.
 fn explain_denials(outcome: &Outcome, bytes: &[u8], policy: &nanoproc::Policy, has_audit: bool) {
+    // Limits that stop the guest print their own error line; the disk quota and the
+    // descriptor cap only fail a call, so the guest's failure needs this note.
     let denials: Vec<_> = outcome
         .denials()
-        .filter(|d| !d.what.starts_with("limit.") && d.what != "trap")
+        .filter(|d| {
+            let stops_the_guest = d.what.starts_with("limit.")
+                && !matches!(d.what.as_str(), "limit.disk" | "limit.fds");
+            !stops_the_guest && d.what != "trap"
+        })
         .collect();
     for d in denials.iter().take(5) {
         eprintln!(

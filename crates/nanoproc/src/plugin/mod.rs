@@ -65,6 +65,20 @@ pub(crate) struct PluginState {
     _wasi_parts: Option<crate::wasi::WasiParts>,
 }
 
+/// The plugin's WASI p1 calls go through the same audit and filesystem limits as `run`'s.
+impl crate::wasi::fs_audit::P1Host for PluginState {
+    fn p1_parts(
+        &mut self,
+    ) -> wasmtime::Result<(&mut WasiP1Ctx, &mut crate::wasi::fs_guard::FsGuard)> {
+        match (self.wasi.as_mut(), self._wasi_parts.as_mut()) {
+            (Some(wasi), Some(parts)) => Ok((wasi, &mut parts.fs)),
+            _ => Err(wasmtime::Error::msg(
+                "WASI is linked only for plugins that import it, which always get a context",
+            )),
+        }
+    }
+}
+
 #[derive(Default)]
 struct CallState {
     error: Option<String>,
@@ -190,6 +204,7 @@ impl PluginBuilder {
                     "WASI is linked only for plugins that import it, which always get a context",
                 )
             })
+            .and_then(|()| crate::wasi::fs_audit::add_to_linker_sync(&mut linker))
             .map_err(|e| Error::Internal(format!("cannot link WASI: {e:#}")))?;
         }
         link_nanoproc(&mut linker)

@@ -42,6 +42,9 @@ pub struct PolicyFile {
     /// Host functions plugins may import. Example: `host_functions = ["host::greet", "kv::*"]`
     #[serde(default)]
     pub host_functions: Vec<String>,
+    /// Lets the guest create symbolic links in writable mounts (off by default: a link left
+    /// behind pointing outside its mount is a trap for host tools). Example: `allow_symlinks = true`
+    pub allow_symlinks: Option<bool>,
     /// Resource limits. Example: `[limits] max_memory = "64MiB"`
     pub limits: Option<LimitsSection>,
 }
@@ -94,6 +97,10 @@ pub struct LimitsSection {
     pub timeout: Option<SizeValue>,
     /// Per-stream output cap.
     pub max_output: Option<SizeValue>,
+    /// Bytes the guest may add to files in writable mounts. Example: `disk_quota = "64MiB"`
+    pub disk_quota: Option<SizeValue>,
+    /// Descriptors the guest may hold open at once (default 1024). Example: `max_fds = 256`
+    pub max_fds: Option<u32>,
 }
 
 /// A number, or a string with a unit.
@@ -183,6 +190,9 @@ impl PolicyFile {
         if let Some(dns) = self.allow_dns {
             b.allow_dns(dns);
         }
+        if let Some(allow) = self.allow_symlinks {
+            b.allow_symlinks(allow);
+        }
         if let Some(stdio) = &self.stdio {
             if let Some(s) = &stdio.stdin {
                 b.stdin(match s.as_str() {
@@ -220,6 +230,12 @@ impl PolicyFile {
             }
             if let Some(o) = &l.max_output {
                 b.max_output(Some(o.bytes("limits.max_output")?));
+            }
+            if let Some(q) = &l.disk_quota {
+                b.disk_quota(Some(q.bytes("limits.disk_quota")?));
+            }
+            if let Some(n) = l.max_fds {
+                b.max_fds(n);
             }
         }
         Ok(())
@@ -293,6 +309,7 @@ mod tests {
             allow_dns = false
             clocks = "frozen"
             random_seed = 7
+            allow_symlinks = true
             [stdio]
             stdout = "capture"
             [limits]
@@ -300,6 +317,8 @@ mod tests {
             fuel = 30000
             timeout = "2s"
             max_output = 1024
+            disk_quota = "64MiB"
+            max_fds = 256
         "#;
         let f = PolicyFile::parse(text, "p.toml").expect("parses");
         let mut b = PolicyBuilder::new();
@@ -308,6 +327,9 @@ mod tests {
         assert_eq!(p.limits.max_memory, 64 << 20);
         assert_eq!(p.limits.fuel, Some(30000));
         assert_eq!(p.limits.max_output, Some(1024));
+        assert_eq!(p.limits.disk_quota, Some(64 << 20));
+        assert_eq!(p.limits.max_fds, 256);
+        assert!(p.allow_symlinks());
         assert_eq!(p.stdout, OutputMode::Capture);
         assert_eq!(p.clocks, ClockMode::Frozen);
         assert!(p.mounts[0].writable);
@@ -334,6 +356,17 @@ mod tests {
             .and_then(|f| f.apply(&mut PolicyBuilder::new(), Path::new(".")))
             .expect_err("bad size");
         assert!(err.to_string().contains("limits.max_memory"), "{err}");
+        let err = PolicyFile::parse("[limits]\ndisk_quota = \"a lot\"\n", "p.toml")
+            .and_then(|f| f.apply(&mut PolicyBuilder::new(), Path::new(".")))
+            .expect_err("bad quota");
+        assert!(err.to_string().contains("limits.disk_quota"), "{err}");
+        let err = PolicyFile::parse("[limits]\nmax_fds = -1\n", "p.toml").expect_err("negative");
+        assert!(err.to_string().contains("p.toml:2"), "{err}");
+        let err = PolicyFile::parse("allow_symlink = true\n", "p.toml").expect_err("typo");
+        assert!(
+            err.to_string().contains("did you mean `allow_symlinks`?"),
+            "{err}"
+        );
         let err = PolicyFile::parse("[stdio]\nstdout = \"printer\"\n", "p.toml")
             .and_then(|f| f.apply(&mut PolicyBuilder::new(), Path::new(".")))
             .expect_err("bad choice");

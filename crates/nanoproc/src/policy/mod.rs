@@ -19,6 +19,14 @@ use std::time::Duration;
 /// The memory budget used when a policy sets none: 1 GiB for all memories and tables.
 pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
 
+/// The cap on descriptors a guest may hold open at once when a policy sets none.
+///
+/// Every file, directory or socket the guest opens is a real descriptor of the host process,
+/// so an unlimited guest could exhaust the host's own limit and break every other sandbox in
+/// it. 1,024 is the usual per-process soft limit programs are written against, far more than
+/// ordinary programs hold at once. Stdio and preopened directories do not count.
+pub const DEFAULT_MAX_FDS: u32 = 1024;
+
 /// A host directory visible to the guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
@@ -94,6 +102,15 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Bytes the guest may write to stdout, and separately to stderr. `None`: unlimited.
     pub max_output: Option<u64>,
+    /// Bytes by which the guest may grow files in writable mounts during the run, in all
+    /// (writes past a file's end, `set_size`/`ftruncate` growing it). Shrinking or deleting
+    /// files gives nothing back. A write that does not fit fails with "no space" and writes
+    /// nothing. `None`: unlimited. See `docs/policy.md`, "Disk quota".
+    pub disk_quota: Option<u64>,
+    /// Descriptors (files, directories, sockets) the guest may hold open at once, counting
+    /// only those it opened itself: stdio and preopened directories are free.
+    /// Default [`DEFAULT_MAX_FDS`].
+    pub max_fds: u32,
 }
 
 impl Default for Limits {
@@ -103,6 +120,8 @@ impl Default for Limits {
             fuel: None,
             timeout: None,
             max_output: None,
+            disk_quota: None,
+            max_fds: DEFAULT_MAX_FDS,
         }
     }
 }
@@ -132,6 +151,7 @@ pub struct Policy {
     pub(crate) random_seed: Option<u64>,
     pub(crate) limits: Limits,
     pub(crate) host_functions: Vec<String>,
+    pub(crate) allow_symlinks: bool,
 }
 
 impl Policy {
@@ -187,6 +207,11 @@ impl Policy {
     pub fn host_functions(&self) -> &[String] {
         &self.host_functions
     }
+    /// Whether the guest may create symbolic links in writable mounts (off by default; see
+    /// [`PolicyBuilder::allow_symlinks`]).
+    pub fn allow_symlinks(&self) -> bool {
+        self.allow_symlinks
+    }
     /// Whether the policy grants host function `namespace::name`.
     pub fn grants_host_fn(&self, namespace: &str, name: &str) -> bool {
         self.host_functions
@@ -209,7 +234,9 @@ impl Policy {
 /// * host clocks and secure random numbers (nearly every runtime reads both at start-up,
 ///   and neither reaches any other resource; use [`ClockMode::Frozen`] and
 ///   [`PolicyBuilder::random_seed`] for reproducible runs);
-/// * limits: 1 GiB of memory and tables in all, no fuel metering, no timeout, no output cap.
+/// * no symbolic links created by the guest;
+/// * limits: 1 GiB of memory and tables in all, no fuel metering, no timeout, no output cap,
+///   no disk quota, at most [`DEFAULT_MAX_FDS`] descriptors opened by the guest at once.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyBuilder {
     policy: Policy,
@@ -372,6 +399,42 @@ impl PolicyBuilder {
         self
     }
 
+    /// Caps the bytes by which the guest may grow files in writable mounts during the run,
+    /// all files together; `None` (the default) is unlimited.
+    ///
+    /// Growing a file (writing past its end, or `set_size`/`ftruncate` to a larger size) is
+    /// charged; overwriting existing bytes is free; shrinking, truncating or deleting files
+    /// gives nothing back. A write that would take the total past the quota fails with WASI
+    /// `nospc` (p1) / `insufficient-space` (p2) and writes nothing; smaller writes that still fit
+    /// succeed. Each refusal is a `limit.disk` audit event.
+    pub fn disk_quota(&mut self, bytes: Option<u64>) -> &mut Self {
+        self.policy.limits.disk_quota = bytes;
+        self
+    }
+
+    /// Caps the descriptors (files, directories, sockets) the guest may hold open at once.
+    /// Only descriptors the guest opens count, not stdio or preopened directories; closing
+    /// one frees its slot. Opening past the cap fails with WASI `mfile` (p1) /
+    /// `insufficient-memory` (p2 files; wasi:filesystem has no "too many open files") /
+    /// `new-socket-limit` (p2 sockets), and is a `limit.fds` audit event.
+    /// Default [`DEFAULT_MAX_FDS`].
+    pub fn max_fds(&mut self, n: u32) -> &mut Self {
+        self.policy.limits.max_fds = n;
+        self
+    }
+
+    /// Lets the guest create symbolic links in writable mounts. Off by default.
+    ///
+    /// Inside the sandbox a symlink cannot lead out of its mount, but the link stays on the
+    /// host after the run: one pointing outside the mount (`/out/x -> /etc/shadow`) is a trap
+    /// for host tools that later read, copy, serve or `chmod -R` that directory with their full
+    /// authority. Refused links fail with WASI `perm` / `not-permitted` and are `fs.symlink`
+    /// audit denials.
+    pub fn allow_symlinks(&mut self, allow: bool) -> &mut Self {
+        self.policy.allow_symlinks = allow;
+        self
+    }
+
     /// Applies a parsed policy file on top of what is set so far.
     pub fn apply_file(&mut self, file: &PolicyFile, base_dir: &Path) -> Result<&mut Self> {
         file.apply(self, base_dir)?;
@@ -513,6 +576,9 @@ mod tests {
         assert!(p.net.allowed_outbound_hosts.is_empty() && !p.net.allow_dns);
         assert_eq!(p.stdin, StdinMode::Null);
         assert_eq!(p.limits.max_memory, DEFAULT_MAX_MEMORY);
+        assert_eq!(p.limits.disk_quota, None);
+        assert_eq!(p.limits.max_fds, DEFAULT_MAX_FDS);
+        assert!(!p.allow_symlinks());
     }
 
     #[test]

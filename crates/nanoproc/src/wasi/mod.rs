@@ -15,7 +15,9 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 pub(crate) mod fs_audit;
-use fs_audit::{FsView, Preopen};
+pub(crate) mod fs_guard;
+pub(crate) mod p2_fs;
+use fs_guard::{FsGuard, Preopen};
 
 /// The host-side handles a running sandbox keeps next to its WASI context.
 pub struct WasiParts {
@@ -24,8 +26,9 @@ pub struct WasiParts {
     pub stderr: CappedOutput,
     pub stdout_buf: Arc<Mutex<Vec<u8>>>,
     pub stderr_buf: Arc<Mutex<Vec<u8>>>,
-    /// The guest's view of its mounts, for the filesystem audit.
-    pub fs_view: FsView,
+    /// The guest's view of its mounts and the filesystem limits (audit, disk quota,
+    /// descriptor cap, symlinks).
+    pub fs: FsGuard,
     /// Keeps staged single-file grants alive for the sandbox's lifetime.
     pub _staging: Vec<tempfile::TempDir>,
 }
@@ -64,9 +67,9 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
         }
     }
 
-    let mut fs_view = FsView::default();
+    let mut fs = FsGuard::new(policy, audit);
     for m in &policy.mounts {
-        fs_view.preopens.push(Preopen {
+        fs.preopens.push(Preopen {
             guest: m.guest.clone(),
             writable: m.writable,
         });
@@ -93,7 +96,15 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
             format!("{mode} mount"),
         );
     }
-    let staging = stage_files(policy, &mut b, audit, &mut fs_view)?;
+    let staging = stage_files(policy, &mut b, audit, &mut fs)?;
+    if policy.allow_symlinks {
+        audit.event(
+            "fs.symlinks",
+            "*",
+            Decision::Allowed,
+            "allow_symlinks: the guest may create symbolic links in writable mounts",
+        );
+    }
 
     match &policy.stdin {
         StdinMode::Null => {}
@@ -140,7 +151,7 @@ pub(crate) fn build(policy: &Policy, argv0: &str, audit: &Audit) -> Result<WasiP
         stderr,
         stdout_buf,
         stderr_buf,
-        fs_view,
+        fs,
         _staging: staging,
     })
 }
@@ -160,7 +171,7 @@ fn stage_files(
     policy: &Policy,
     b: &mut WasiCtxBuilder,
     audit: &Audit,
-    fs_view: &mut FsView,
+    fs: &mut FsGuard,
 ) -> Result<Vec<tempfile::TempDir>> {
     let mut by_dir: BTreeMap<String, Vec<&crate::policy::FileGrant>> = BTreeMap::new();
     for f in &policy.files {
@@ -194,7 +205,7 @@ fn stage_files(
             .map_err(|e| {
                 Error::InvalidPolicy(format!("cannot mount staged files at `{guest_dir}`: {e}"))
             })?;
-        fs_view.preopens.push(Preopen {
+        fs.preopens.push(Preopen {
             guest: guest_dir,
             writable: false,
         });

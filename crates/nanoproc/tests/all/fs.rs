@@ -247,3 +247,119 @@ fn file_uses_and_denials_are_audited_with_guest_paths() {
         .expect("escape denial audited");
     assert!(denial.rule.contains("outside its mount"), "{}", denial.rule);
 }
+
+/// The fs probe as a preview 1 module and as a preview 2 component.
+const FS_GUESTS: [&str; 2] = ["fs.wasm", "fs_p2.wasm"];
+
+#[test]
+fn guests_cannot_create_symlinks_by_default() {
+    for guest in FS_GUESTS {
+        let root = layout();
+        let inner = root.path().join("inner");
+        for target in ["../secret.txt", "/etc/passwd", "inside.txt"] {
+            let mut b = captured();
+            b.mount(&inner, "/data", true);
+            let o = run(guest, &["symlink", target, "/data/link"], &mut b);
+            assert_exit(&o, 1);
+            assert!(
+                stdout(&o).contains("error: PermissionDenied"),
+                "{guest}: {}",
+                stdout(&o)
+            );
+            assert!(
+                inner.join("link").symlink_metadata().is_err(),
+                "{guest}: no link left on the host"
+            );
+            let denial = o
+                .denials()
+                .find(|e| e.what == "fs.symlink")
+                .unwrap_or_else(|| panic!("{guest}: audited: {:#?}", o.events));
+            assert_eq!(denial.target, format!("/data/link -> {target}"));
+            assert!(
+                denial.rule.contains("--allow-symlinks")
+                    && denial.rule.contains("allow_symlinks = true"),
+                "{}",
+                denial.rule
+            );
+        }
+    }
+    assert_host_healthy();
+}
+
+#[test]
+fn allowed_symlinks_are_created_but_still_cannot_be_followed_out() {
+    for guest in FS_GUESTS {
+        let root = layout();
+        let inner = root.path().join("inner");
+        let mut b = captured();
+        b.mount(&inner, "/data", true).allow_symlinks(true);
+        let o = run(
+            guest,
+            &[
+                "symlink",
+                "../secret.txt",
+                "/data/out-link",
+                "+",
+                "symlink",
+                "inside.txt",
+                "/data/in-link",
+                "+",
+                "read",
+                "/data/in-link",
+            ],
+            &mut b,
+        );
+        assert_exit(&o, 0);
+        assert_eq!(stdout(&o), "inside\nok\n", "{guest}");
+        // This is the trap the default prevents: a link on the host leading out of the mount.
+        assert_eq!(
+            fs::read_link(inner.join("out-link")).expect("link created"),
+            std::path::Path::new("../secret.txt")
+        );
+        assert!(
+            o.events
+                .iter()
+                .any(|e| e.what == "fs.symlinks" && e.decision == Decision::Allowed),
+            "the grant is audited"
+        );
+        // Inside the sandbox it still leads nowhere.
+        let mut b = captured();
+        b.mount(&inner, "/data", true).allow_symlinks(true);
+        let o = run(guest, &["read", "/data/out-link"], &mut b);
+        assert_exit(&o, 1);
+        assert!(!stdout(&o).contains("TOP SECRET"), "{guest} leaked");
+        // A read-only mount refuses links whatever the policy says.
+        let mut b = captured();
+        b.dir(&inner, "/data").allow_symlinks(true);
+        let o = run(guest, &["symlink", "inside.txt", "/data/ro-link"], &mut b);
+        assert_exit(&o, 1);
+        assert!(inner.join("ro-link").symlink_metadata().is_err());
+    }
+}
+
+#[test]
+fn preview2_path_operations_are_audited_like_preview1() {
+    let root = layout();
+    let inner = root.path().join("inner");
+    let mut b = captured();
+    b.dir(&inner, "/data");
+    let o = run("fs_p2.wasm", &["read", "/data/inside.txt"], &mut b);
+    assert_exit(&o, 0);
+    assert!(
+        o.events.iter().any(|e| e.what == "fs.open"
+            && e.target == "/data/inside.txt"
+            && e.decision == Decision::Allowed),
+        "{:#?}",
+        o.events
+    );
+    let mut b = captured();
+    b.dir(&inner, "/data");
+    let o = run("fs_p2.wasm", &["mkdir", "/data/sub"], &mut b);
+    assert_exit(&o, 1);
+    let denial = o
+        .denials()
+        .find(|e| e.what == "fs.mkdir")
+        .expect("mkdir denial audited");
+    assert_eq!(denial.target, "/data/sub");
+    assert!(denial.rule.contains("read-only"), "{}", denial.rule);
+}

@@ -187,3 +187,319 @@ fn failed_growths_cannot_refund_successful_ones() {
     assert!(o.usage.peak_memory_bytes <= 16 << 20);
     assert_host_healthy();
 }
+
+// ---------------------------------------------------------------------------------------
+// Disk quota and descriptor cap: both WASI versions, and plugins.
+
+/// The fs probe as a preview 1 module and as a preview 2 component.
+const FS_GUESTS: [&str; 2] = ["fs.wasm", "fs_p2.wasm"];
+
+/// A writable mount at `/out` over a fresh host directory.
+fn writable_out(b: &mut PolicyBuilder) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    b.mount(dir.path(), "/out", true);
+    dir
+}
+
+fn file_len(dir: &tempfile::TempDir, name: &str) -> u64 {
+    std::fs::metadata(dir.path().join(name))
+        .map(|m| m.len())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The run failed (exit 1) on a write the disk quota refused, with the refusal audited.
+#[track_caller]
+fn assert_quota_refused(o: &Outcome, guest: &str, target: &str) {
+    assert_exit(o, 1);
+    // Preview 1 guests get ENOSPC. wasi-libc on preview 2 writes files through streams and
+    // reports any failed stream write as EIO without asking `filesystem-error-code` (which
+    // answers `insufficient-space`); `set-size` failures do arrive as ENOSPC.
+    let last = stdout(o).lines().last().unwrap_or_default().to_string();
+    if guest == "fs.wasm" {
+        assert!(last.starts_with("error: StorageFull"), "{guest}: {last}");
+    } else {
+        assert!(last.starts_with("error: "), "{guest}: {last}");
+    }
+    let denial = o
+        .denials()
+        .find(|e| e.what == "limit.disk")
+        .unwrap_or_else(|| panic!("{guest}: quota denial audited: {:#?}", o.events));
+    assert_eq!(denial.target, target, "{guest}");
+    assert!(
+        denial.rule.contains("--disk-quota") && denial.rule.contains("limits.disk_quota"),
+        "{}",
+        denial.rule
+    );
+}
+
+#[test]
+fn the_disk_quota_is_exact() {
+    for guest in FS_GUESTS {
+        // Exactly the quota fits: 9,999 bytes, then 1 more.
+        let mut b = captured();
+        b.disk_quota(Some(10_000));
+        let out = writable_out(&mut b);
+        let o = run(
+            guest,
+            &["fill", "/out/a", "9999", "+", "append", "/out/a", "1"],
+            &mut b,
+        );
+        assert_exit(&o, 0);
+        assert_eq!(file_len(&out, "a"), 10_000, "{guest}");
+        assert_eq!(o.usage.disk_bytes_added, Some(10_000), "{guest}");
+
+        // The next byte fails and writes nothing.
+        let mut b = captured();
+        b.disk_quota(Some(10_000));
+        let out = writable_out(&mut b);
+        let o = run(
+            guest,
+            &[
+                "fill", "/out/a", "9999", "+", "append", "/out/a", "1", "+", "append", "/out/a",
+                "1",
+            ],
+            &mut b,
+        );
+        assert_quota_refused(&o, guest, "/out/a");
+        assert_eq!(
+            file_len(&out, "a"),
+            10_000,
+            "{guest}: nothing past the quota"
+        );
+        assert!(stdout(&o).contains("wrote 1\nwrote 0\n"), "{}", stdout(&o));
+        assert_eq!(o.usage.disk_bytes_added, Some(10_000), "{guest}");
+    }
+    assert_host_healthy();
+}
+
+#[test]
+fn a_write_that_does_not_fit_fails_whole_and_smaller_ones_still_fit() {
+    for guest in FS_GUESTS {
+        // 4096 + 4096 fit in 10,000; the third chunk (1,809 bytes) does not and is refused
+        // entirely; 1,808 bytes would still have fit.
+        let mut b = captured();
+        b.disk_quota(Some(10_000));
+        let out = writable_out(&mut b);
+        let o = run(guest, &["fill", "/out/big", "10001"], &mut b);
+        assert_quota_refused(&o, guest, "/out/big");
+        assert!(stdout(&o).contains("wrote 8192\n"), "{}", stdout(&o));
+        assert_eq!(file_len(&out, "big"), 8192, "{guest}");
+        let mut b = captured();
+        b.disk_quota(Some(10_000));
+        let out = writable_out(&mut b);
+        let o = run(
+            guest,
+            &[
+                "fill", "/out/big", "8192", "+", "append", "/out/big", "1808",
+            ],
+            &mut b,
+        );
+        assert_exit(&o, 0);
+        assert_eq!(file_len(&out, "big"), 10_000, "{guest}");
+    }
+}
+
+#[test]
+fn truncating_and_deleting_give_no_quota_back() {
+    for guest in FS_GUESTS {
+        // 6,000 written, truncated to 0 (ftruncate), rewritten with O_TRUNC, deleted: every
+        // byte written counts, so the quota of 10,000 is used up.
+        let mut b = captured();
+        b.disk_quota(Some(10_000));
+        let out = writable_out(&mut b);
+        let o = run(
+            guest,
+            &[
+                "fill", "/out/a", "6000", "+", "truncate", "/out/a", "0", "+", "fill", "/out/a",
+                "4000", "+", "rm", "/out/a", "+", "fill", "/out/b", "1",
+            ],
+            &mut b,
+        );
+        assert_quota_refused(&o, guest, "/out/b");
+        assert!(!out.path().join("a").exists());
+        assert_eq!(file_len(&out, "b"), 0, "{guest}: created, nothing written");
+        assert_eq!(o.usage.disk_bytes_added, Some(10_000), "{guest}");
+    }
+}
+
+#[test]
+fn overwriting_in_place_is_free_and_growth_by_any_route_is_charged() {
+    for guest in FS_GUESTS {
+        let mut b = captured();
+        b.disk_quota(Some(5));
+        let out = writable_out(&mut b);
+        std::fs::write(out.path().join("a"), vec![b'o'; 10_000]).expect("seed");
+        // Rewriting all 10,000 existing bytes costs nothing; growing by 5 with ftruncate uses
+        // the whole quota.
+        let o = run(
+            guest,
+            &[
+                "pwrite", "/out/a", "0", "10000", "+", "truncate", "/out/a", "10005",
+            ],
+            &mut b,
+        );
+        assert_exit(&o, 0);
+        assert_eq!(file_len(&out, "a"), 10_005, "{guest}");
+        assert_eq!(o.usage.disk_bytes_added, Some(5), "{guest}");
+        // A fresh run has a fresh quota of 5; each way to grow the 10,005-byte file by 6 or
+        // more is refused: ftruncate, a write straddling the end (5 bytes overwritten, 6 past
+        // it), a write far past the end (the sparse hole counts), appending.
+        for args in [
+            vec!["truncate", "/out/a", "10011"],
+            vec!["pwrite", "/out/a", "10000", "11"],
+            vec!["pwrite", "/out/a", "20000", "1"],
+            vec!["append", "/out/a", "6"],
+        ] {
+            let mut b = captured();
+            b.disk_quota(Some(5)).mount(out.path(), "/out", true);
+            let o = run(guest, &args, &mut b);
+            assert_quota_refused(&o, guest, "/out/a");
+            assert_eq!(file_len(&out, "a"), 10_005, "{guest} {args:?}");
+        }
+        let data = std::fs::read(out.path().join("a")).expect("read back");
+        assert!(data[..10_000].iter().all(|&c| c == b'x'), "{guest}");
+    }
+    assert_host_healthy();
+}
+
+#[test]
+fn without_a_quota_nothing_is_counted_or_refused() {
+    for guest in FS_GUESTS {
+        let mut b = captured();
+        let out = writable_out(&mut b);
+        let o = run(guest, &["fill", "/out/a", "100000"], &mut b);
+        assert_exit(&o, 0);
+        assert_eq!(file_len(&out, "a"), 100_000);
+        assert_eq!(o.usage.disk_bytes_added, None);
+        assert!(o.denials().next().is_none(), "{:#?}", o.events);
+    }
+}
+
+#[test]
+fn the_quota_does_not_touch_stdout_or_read_only_mounts() {
+    let mut b = captured();
+    b.disk_quota(Some(0));
+    let o = run("hello.wasm", &[], &mut b);
+    assert_exit(&o, 0);
+    assert_eq!(stdout(&o), "hello from a nano-process\n");
+    // A read-only mount still says "read-only", not "no space".
+    let root = tempfile::tempdir().expect("tempdir");
+    for guest in FS_GUESTS {
+        let mut b = captured();
+        b.disk_quota(Some(0)).dir(root.path(), "/ro");
+        let o = run(guest, &["fill", "/ro/a", "1"], &mut b);
+        assert_exit(&o, 1);
+        assert!(
+            stdout(&o).contains("PermissionDenied"),
+            "{guest}: {}",
+            stdout(&o)
+        );
+        assert!(!o.denials().any(|e| e.what == "limit.disk"));
+    }
+}
+
+#[test]
+fn plugins_share_the_disk_quota_rules() {
+    use super::plugins::plugin;
+    let root = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(root.path().join("in")).expect("mkdir");
+    std::fs::create_dir(root.path().join("out")).expect("mkdir");
+    std::fs::write(root.path().join("in/a.txt"), "copied by a plugin\n").expect("write");
+    let copy = br#"{"from":"/in/a.txt","to":"/out/b.txt"}"#;
+    let policy = |quota| {
+        let mut b = Policy::builder();
+        b.dir(root.path().join("in"), "/in")
+            .mount(root.path().join("out"), "/out", true)
+            .disk_quota(Some(quota));
+        b.build().expect("policy")
+    };
+    // 19 bytes fit in 19, not in 18.
+    let p = plugin("copy_file.wasm", policy(19));
+    p.call("copy_file", copy).expect("fits exactly");
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("out/b.txt")).expect("copied"),
+        "copied by a plugin\n"
+    );
+    std::fs::remove_file(root.path().join("out/b.txt")).expect("rm");
+    let p = plugin("copy_file.wasm", policy(18));
+    let err = p.call("copy_file", copy).expect_err("one byte over");
+    assert!(matches!(err, Error::Guest(_)), "{err:?}");
+    assert!(err.to_string().contains("space"), "{err}");
+    assert_eq!(
+        std::fs::metadata(root.path().join("out/b.txt"))
+            .map(|m| m.len())
+            .unwrap_or(0),
+        0
+    );
+}
+
+#[test]
+fn the_descriptor_cap_refuses_the_next_open() {
+    let root = tempfile::tempdir().expect("tempdir");
+    std::fs::write(root.path().join("f"), "x").expect("write");
+    for (guest, errno) in [
+        ("fs.wasm", "(os error 33)"),
+        ("fs_p2.wasm", "(os error 48)"),
+    ] {
+        let mut b = captured();
+        b.max_fds(3).dir(root.path(), "/d");
+        let o = run(guest, &["open-many", "/d/f", "10"], &mut b);
+        assert_exit(&o, 1);
+        assert!(
+            stdout(&o).starts_with("opened 3\n"),
+            "{guest}: {}",
+            stdout(&o)
+        );
+        assert!(stdout(&o).contains(errno), "{guest}: {}", stdout(&o));
+        assert_eq!(o.usage.peak_fds, 3, "{guest}");
+        let denial = o
+            .denials()
+            .find(|e| e.what == "limit.fds")
+            .expect("fd denial audited");
+        assert_eq!(denial.target, "/d/f");
+        assert!(
+            denial.rule.contains("--max-fds") && denial.rule.contains("limits.max_fds"),
+            "{}",
+            denial.rule
+        );
+        // Closing frees the slot: 50 opens one after another are fine under a cap of 1.
+        let mut b = captured();
+        b.max_fds(1).dir(root.path(), "/d");
+        let o = run(guest, &["open-close", "/d/f", "50"], &mut b);
+        assert_exit(&o, 0);
+        assert_eq!(o.usage.peak_fds, 1, "{guest}");
+        // Stdio and preopens are free: a cap of 0 still runs hello and lists the mount.
+        let mut b = captured();
+        b.max_fds(0).dir(root.path(), "/d");
+        let o = run(guest, &["read", "/d/f"], &mut b);
+        assert_exit(&o, 1);
+    }
+    let mut b = captured();
+    b.max_fds(0);
+    let o = run("hello.wasm", &[], &mut b);
+    assert_exit(&o, 0);
+    assert_host_healthy();
+}
+
+#[test]
+fn the_default_descriptor_cap_is_generous_and_bounded() {
+    let root = tempfile::tempdir().expect("tempdir");
+    std::fs::write(root.path().join("f"), "x").expect("write");
+    assert_eq!(
+        Policy::default().limits().max_fds,
+        nanoproc::policy::DEFAULT_MAX_FDS
+    );
+    for guest in FS_GUESTS {
+        let mut b = captured();
+        b.dir(root.path(), "/d");
+        let o = run(guest, &["open-many", "/d/f", "1024"], &mut b);
+        assert_exit(&o, 0);
+        assert_eq!(o.usage.peak_fds, 1024, "{guest}");
+        let mut b = captured();
+        b.dir(root.path(), "/d");
+        let o = run(guest, &["open-many", "/d/f", "1025"], &mut b);
+        assert_exit(&o, 1);
+        assert!(stdout(&o).starts_with("opened 1024\n"), "{guest}");
+    }
+    assert_host_healthy();
+}
