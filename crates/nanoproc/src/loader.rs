@@ -126,7 +126,8 @@ pub fn load_file(engine: &Engine, path: &Path) -> Result<Loaded> {
 /// Loads a module or component from bytes (binary or WAT text).
 pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
     let owned;
-    let bytes = if bytes.starts_with(b"\0asm") {
+    // Headers shorter than 8 bytes go through `to_binary`, which reports them as truncated.
+    let bytes = if bytes.starts_with(b"\0asm") && bytes.len() >= 8 {
         bytes
     } else {
         owned = to_binary(bytes.to_vec(), name)?;

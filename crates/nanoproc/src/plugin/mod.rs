@@ -733,6 +733,10 @@ impl Plugin {
         let mut store = self.new_store(max_memory)?;
         let limits = self.inner.policy.limits.clone();
         store.data_mut().call.generation = self.inner.shared.cancel.generation();
+        // A `start` function, `_initialize` and the version check run under the policy's
+        // deadline too (each call then sets its own).
+        store.data_mut().call.timeout = limits.timeout;
+        store.data_mut().call.deadline = limits.timeout.map(|t| Instant::now() + t);
         if self.inner.engine.fuel_enabled() {
             let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
         }
