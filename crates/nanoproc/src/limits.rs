@@ -240,7 +240,7 @@ impl FdLimit {
             target,
             Decision::Denied,
             format!(
-                "the guest already holds {open} open descriptors, its limit of {}; the open failed with \"too many open files\"; close some, or raise the limit with --max-fds or limits.max_fds",
+                "the guest already holds {open} open descriptors, its limit of {}, so the open was refused; close some, or raise the limit with --max-fds or limits.max_fds",
                 self.limit
             ),
         );

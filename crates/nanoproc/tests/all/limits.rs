@@ -468,11 +468,12 @@ fn the_descriptor_cap_refuses_the_next_open() {
         let o = run(guest, &["open-close", "/d/f", "50"], &mut b);
         assert_exit(&o, 0);
         assert_eq!(o.usage.peak_fds, 1, "{guest}");
-        // Stdio and preopens are free: a cap of 0 still runs hello and lists the mount.
+        // A cap of 0 refuses every open, while stdio and the mount itself still work.
         let mut b = captured();
         b.max_fds(0).dir(root.path(), "/d");
         let o = run(guest, &["read", "/d/f"], &mut b);
         assert_exit(&o, 1);
+        assert!(o.denials().any(|e| e.what == "limit.fds"), "{guest}");
     }
     let mut b = captured();
     b.max_fds(0);
@@ -502,4 +503,29 @@ fn the_default_descriptor_cap_is_generous_and_bounded() {
         assert!(stdout(&o).starts_with("opened 1024\n"), "{guest}");
     }
     assert_host_healthy();
+}
+
+#[test]
+fn sockets_count_against_the_descriptor_cap() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("addr").to_string();
+    // No slot left: creating the socket fails before any connect is attempted.
+    let mut b = captured();
+    b.allow_net(&addr).expect("pattern").max_fds(0);
+    let o = run("net_p2.wasm", &[&addr], &mut b);
+    assert_exit(&o, 1);
+    assert!(!stdout(&o).contains("connected"));
+    let denial = o
+        .denials()
+        .find(|e| e.what == "limit.fds")
+        .expect("socket refusal audited");
+    assert_eq!(denial.target, "tcp socket");
+    assert!(!o.events.iter().any(|e| e.what == "net.connect"));
+    // One slot is enough for one socket.
+    let mut b = captured();
+    b.allow_net(&addr).expect("pattern").max_fds(1);
+    let o = run("net_p2.wasm", &[&addr], &mut b);
+    assert_exit(&o, 0);
+    assert!(stdout(&o).contains("connected"));
+    assert_eq!(o.usage.peak_fds, 1);
 }
