@@ -110,10 +110,14 @@ fn guest_u32(mem: &[u8], ptr: i32) -> Option<u32> {
 }
 
 /// The length of the buffer `fd_write`/`fd_pwrite` will write: Wasmtime writes only the
-/// first non-empty one of the `ciovec`s. `None` if the array is out of bounds (the real call
-/// then fails without writing).
-fn first_write_len(mem: &[u8], iovs: i32, iovs_len: i32) -> Option<u64> {
+/// first non-empty one of the `ciovec`s. `None` if the array is out of bounds or larger than
+/// the call's host-call `fuel` allows (the real call then fails without writing, so a hostile
+/// count cannot make this loop long).
+fn first_write_len(mem: &[u8], iovs: i32, iovs_len: i32, fuel: usize) -> Option<u64> {
     let count = iovs_len as u32;
+    if u64::from(count) * 8 > fuel as u64 {
+        return None;
+    }
     for i in 0..count {
         let at = (iovs as u32).checked_add(i.checked_mul(8)?)?;
         let len = guest_u32(mem, at.checked_add(4)? as i32)?;
@@ -378,9 +382,10 @@ async fn write_common<T: P1Host>(
     offset: Option<i64>,
     out: i32,
 ) -> wasmtime::Result<i32> {
+    let fuel = state.fuel;
     let (wasi, guard) = state.parts()?;
     let asked = if guard.quota.is_some() && guard.p1_open.contains_key(&(fd as u32)) {
-        first_write_len(mem, iovs, iovs_len)
+        first_write_len(mem, iovs, iovs_len, fuel)
     } else {
         None
     };
@@ -607,10 +612,14 @@ mod tests {
         mem[0..4].copy_from_slice(&16u32.to_le_bytes());
         mem[8..12].copy_from_slice(&16u32.to_le_bytes());
         mem[12..16].copy_from_slice(&5u32.to_le_bytes());
-        assert_eq!(first_write_len(&mem, 0, 2), Some(5));
-        assert_eq!(first_write_len(&mem, 0, 1), Some(0));
-        assert_eq!(first_write_len(&mem, 60, 1), None);
-        assert_eq!(first_write_len(&mem, -8, 3), None);
+        assert_eq!(first_write_len(&mem, 0, 2, 1024), Some(5));
+        assert_eq!(first_write_len(&mem, 0, 1, 1024), Some(0));
+        assert_eq!(first_write_len(&mem, 60, 1, 1024), None);
+        assert_eq!(first_write_len(&mem, -8, 3, 1024), None);
+        // More iovecs than the host-call fuel covers: refused without looking at them.
+        assert_eq!(first_write_len(&mem, 0, 2, 15), None);
+        // A huge count over empty iovecs stops at the end of memory.
+        assert_eq!(first_write_len(&[0u8; 64], 0, -1, usize::MAX), None);
     }
 
     #[test]
