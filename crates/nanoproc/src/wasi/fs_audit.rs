@@ -8,9 +8,11 @@
 //!   denial with how to grant it;
 //! * `path_open` is refused with `mfile` once the guest holds `max_fds` descriptors it opened
 //!   (`fd_close` and `fd_renumber` are tracked so closing frees a slot);
-//! * `fd_write`, `fd_pwrite`, `fd_filestat_set_size` and `fd_allocate` on descriptors the guest
-//!   opened are charged against the disk quota by how much they grow the file, and refused
-//!   with `nospc` (writing nothing) when that does not fit;
+//! * `fd_write`, `fd_pwrite`, `fd_filestat_set_size` and `fd_allocate` on files the guest
+//!   opened for writing are charged against the disk quota by how much they grow the file, and
+//!   refused with `nospc` (writing nothing) when that does not fit (whether a descriptor is
+//!   charged is worked out once when it is opened; `fd_fdstat_set_flags` is tracked for the
+//!   append flag; each charged write then costs one extra `fstat`);
 //! * `path_symlink` is refused with `perm` unless the policy allows symlinks.
 //!
 //! The same wrappers serve `run` (an async linker) and plugins (a sync one): see
@@ -19,7 +21,7 @@
 //! Note that wasi-libc refuses paths outside every mount without calling the host at all;
 //! such attempts cannot be seen here (the CLI hints at `--dir` when a run fails instead).
 
-use super::fs_guard::{FsGuard, join_guest};
+use super::fs_guard::{FsGuard, P1Open, join_guest};
 use crate::audit::Decision;
 use wasmtime::{Caller, Linker};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -49,7 +51,7 @@ impl FsGuard {
     fn describe(&self, fd: i32, path: &str) -> String {
         let fd = fd as u32;
         if let Some(dir) = self.p1_open.get(&fd) {
-            return join_guest(dir, path);
+            return join_guest(&dir.path, path);
         }
         match fd
             .checked_sub(FIRST_PREOPEN_FD)
@@ -63,7 +65,7 @@ impl FsGuard {
     /// The guest path of descriptor `fd` itself.
     fn describe_fd(&self, fd: i32) -> String {
         match self.p1_open.get(&(fd as u32)) {
-            Some(p) => p.clone(),
+            Some(p) => p.path.clone(),
             None => format!("(fd {fd})"),
         }
     }
@@ -147,8 +149,8 @@ impl Growth {
     }
 }
 
-/// For a quota-charged descriptor: its size and write position, if `fd` is a regular file
-/// the guest opened for writing. `None` means "not charged" (the real call decides).
+/// For a quota-charged descriptor: its size and where the write lands (`at`: a `pwrite`
+/// offset; `None`: the current position). `None` means "not charged" (the real call decides).
 async fn growth_of(
     wasi: &mut WasiP1Ctx,
     guard: &FsGuard,
@@ -156,20 +158,12 @@ async fn growth_of(
     fd: i32,
     at: Option<u64>,
 ) -> Option<Growth> {
-    use wasmtime_wasi::p1::types::{Fdflags, Filetype, Rights};
     guard.quota.as_ref()?;
-    if !guard.p1_open.contains_key(&(fd as u32)) {
-        return None;
-    }
+    let open = guard.p1_open.get(&(fd as u32)).filter(|o| o.charged)?;
     let mut gm = GuestMemory::Unshared(mem);
     let fd = wasmtime_wasi::p1::types::Fd::from(fd as u32);
-    let stat = wasi.fd_fdstat_get(&mut gm, fd).await.ok()?;
-    if stat.fs_filetype != Filetype::RegularFile || !stat.fs_rights_base.contains(Rights::FD_WRITE)
-    {
-        return None;
-    }
     let size = wasi.fd_filestat_get(&mut gm, fd).await.ok()?.size;
-    let start = if stat.fs_flags.contains(Fdflags::APPEND) {
+    let start = if open.append {
         None
     } else {
         match at {
@@ -178,6 +172,33 @@ async fn growth_of(
         }
     };
     Some(Growth { size, start })
+}
+
+/// Whether writes to a descriptor the guest just opened are charged (a quota is set and it
+/// is a regular file opened for writing), and whether it appends. Asked once per open.
+async fn charged_open(
+    wasi: &mut WasiP1Ctx,
+    guard: &FsGuard,
+    mem: &mut [u8],
+    fd: u32,
+) -> (bool, bool) {
+    use wasmtime_wasi::p1::types::{Fdflags, Filetype, Rights};
+    if guard.quota.is_none() {
+        return (false, false);
+    }
+    let mut gm = GuestMemory::Unshared(mem);
+    match wasi
+        .fd_fdstat_get(&mut gm, wasmtime_wasi::p1::types::Fd::from(fd))
+        .await
+    {
+        Ok(stat) => (
+            stat.fs_filetype == Filetype::RegularFile
+                && stat.fs_rights_base.contains(Rights::FD_WRITE),
+            stat.fs_flags.contains(Fdflags::APPEND),
+        ),
+        // Not answerable: charge every write as an append (the most it can grow the file).
+        Err(_) => (true, true),
+    }
 }
 
 /// The guest memory, the store state and the store's host-call fuel (how many bytes a WASI
@@ -257,6 +278,7 @@ fn add_to_linker<T: P1Host>(linker: &mut Linker<T>, sync: bool) -> wasmtime::Res
     shadow!(linker, sync, "path_open", path_open, (fd: i32, dirflags: i32, ptr: i32, len: i32, oflags: i32, base: i64, inh: i64, fdflags: i32, out: i32));
     shadow!(linker, sync, "fd_close", fd_close, (fd: i32));
     shadow!(linker, sync, "fd_renumber", fd_renumber, (from: i32, to: i32));
+    shadow!(linker, sync, "fd_fdstat_set_flags", fd_fdstat_set_flags, (fd: i32, flags: i32));
     shadow!(linker, sync, "fd_write", fd_write, (fd: i32, iovs: i32, iovs_len: i32, out: i32));
     shadow!(linker, sync, "fd_pwrite", fd_pwrite, (fd: i32, iovs: i32, iovs_len: i32, offset: i64, out: i32));
     shadow!(linker, sync, "fd_filestat_set_size", fd_filestat_set_size, (fd: i32, size: i64));
@@ -309,7 +331,15 @@ async fn path_open<T: P1Host>(
     if errno == 0
         && let Some(new_fd) = guest_u32(mem, out)
     {
-        guard.p1_open.insert(new_fd, target.clone());
+        let (charged, append) = charged_open(wasi, guard, mem, new_fd).await;
+        guard.p1_open.insert(
+            new_fd,
+            P1Open {
+                path: target.clone(),
+                charged,
+                append,
+            },
+        );
         guard.note_p1_open();
     }
     guard.record("open", target, writing, errno);
@@ -341,9 +371,26 @@ async fn fd_renumber<T: P1Host>(
         // `to` was closed and `from` now lives there.
         let moved = guard.p1_open.remove(&(from as u32));
         guard.p1_open.remove(&(to as u32));
-        if let Some(path) = moved {
-            guard.p1_open.insert(to as u32, path);
+        if let Some(open) = moved {
+            guard.p1_open.insert(to as u32, open);
         }
+    }
+    Ok(errno)
+}
+
+/// Tracks the append flag, which decides where writes land.
+async fn fd_fdstat_set_flags<T: P1Host>(
+    mem: &mut [u8],
+    state: &mut Fueled<'_, T>,
+    fd: i32,
+    flags: i32,
+) -> wasmtime::Result<i32> {
+    let (wasi, guard) = state.parts()?;
+    let errno = p1::fd_fdstat_set_flags(wasi, &mut GuestMemory::Unshared(mem), fd, flags)?;
+    if errno == 0
+        && let Some(open) = guard.p1_open.get_mut(&(fd as u32))
+    {
+        open.append = flags & FDFLAGS_APPEND != 0;
     }
     Ok(errno)
 }
@@ -384,7 +431,8 @@ async fn write_common<T: P1Host>(
 ) -> wasmtime::Result<i32> {
     let fuel = state.fuel;
     let (wasi, guard) = state.parts()?;
-    let asked = if guard.quota.is_some() && guard.p1_open.contains_key(&(fd as u32)) {
+    let charged = guard.p1_open.get(&(fd as u32)).is_some_and(|o| o.charged);
+    let asked = if guard.quota.is_some() && charged {
         first_write_len(mem, iovs, iovs_len, fuel)
     } else {
         None

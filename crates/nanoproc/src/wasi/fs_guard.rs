@@ -39,8 +39,8 @@ pub(crate) struct FsGuard {
     pub quota: Option<DiskQuota>,
     pub fds: FdLimit,
     pub allow_symlinks: bool,
-    /// WASI p1: descriptors the guest opened itself, by fd number, with their guest paths.
-    pub p1_open: BTreeMap<u32, String>,
+    /// WASI p1: descriptors the guest opened itself, by fd number.
+    pub p1_open: BTreeMap<u32, P1Open>,
     /// WASI p2: guest paths of directory and file descriptors, by resource index (preopens
     /// as the guest fetches them, and everything it opens).
     pub p2_paths: HashMap<u32, String>,
@@ -48,6 +48,17 @@ pub(crate) struct FsGuard {
     pub p2_open: std::collections::HashSet<u32>,
     /// WASI p2: sockets the guest created (resource indices; pruned when counted).
     pub p2_sockets: Vec<(u32, SocketKind)>,
+}
+
+/// A WASI p1 descriptor the guest opened.
+pub(crate) struct P1Open {
+    /// Its guest path.
+    pub path: String,
+    /// Whether writes through it are charged against the disk quota: a quota is set and it is
+    /// a regular file opened for writing (worked out once, when it is opened).
+    pub charged: bool,
+    /// Whether it is in append mode (set at open, changed by `fd_fdstat_set_flags`).
+    pub append: bool,
 }
 
 /// What the audit records for a refused symlink, and how to allow it.
