@@ -529,3 +529,91 @@ fn sockets_count_against_the_descriptor_cap() {
     assert!(stdout(&o).contains("connected"));
     assert_eq!(o.usage.peak_fds, 1);
 }
+
+/// Opens `a` in the only mount (fd 3) for writing, renumbers it onto fd 1 (stdout), writes
+/// `hello` through fd 1 and opens `a` again. Exits with 2 if the write failed with `nospc`
+/// (51) plus 1 if the second open failed with `mfile` (33); 120–123 for anything else.
+const RENUMBER_WAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "a")
+  (data (i32.const 16) "\20\00\00\00\05\00\00\00")
+  (data (i32.const 32) "hello")
+  (func $open_a (result i32)
+    ;; O_CREAT, rights fd_write; the new fd lands at 8
+    (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 1)
+      (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 8)))
+  (func (export "_start") (local $w i32) (local $o i32)
+    (if (call $open_a) (then (call $exit (i32.const 120))))
+    (if (call $renumber (i32.load (i32.const 8)) (i32.const 1))
+      (then (call $exit (i32.const 121))))
+    (local.set $w (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 12)))
+    (local.set $o (call $open_a))
+    (if (i32.and (i32.ne (local.get $w) (i32.const 0)) (i32.ne (local.get $w) (i32.const 51)))
+      (then (call $exit (i32.const 122))))
+    (if (i32.and (i32.ne (local.get $o) (i32.const 0)) (i32.ne (local.get $o) (i32.const 33)))
+      (then (call $exit (i32.const 123))))
+    (call $exit (i32.add (i32.mul (i32.eq (local.get $w) (i32.const 51)) (i32.const 2))
+                         (i32.eq (local.get $o) (i32.const 33))))))"#;
+
+#[test]
+fn renumbering_a_file_onto_stdout_keeps_its_quota_and_its_slot() {
+    // Quota 4 and one slot: the write through fd 1 is still charged (nospc = 51), and the
+    // renumbered file still holds the only slot (mfile = 33).
+    let mut b = captured();
+    b.disk_quota(Some(4)).max_fds(1);
+    let out = writable_out(&mut b);
+    let o = run_wat(RENUMBER_WAT, &mut b);
+    assert_exit(&o, 3);
+    assert_eq!(file_len(&out, "a"), 0);
+    assert!(
+        o.denials()
+            .any(|e| e.what == "limit.disk" && e.target == "/out/a")
+    );
+    // Quota 5 and two slots: both succeed.
+    let mut b = captured();
+    b.disk_quota(Some(5)).max_fds(2);
+    let out = writable_out(&mut b);
+    let o = run_wat(RENUMBER_WAT, &mut b);
+    assert_exit(&o, 0);
+    assert_eq!(std::fs::read(out.path().join("a")).expect("a"), b"hello");
+    assert!(stdout(&o).is_empty(), "fd 1 is the file now");
+    assert_eq!(o.usage.peak_fds, 2);
+}
+
+/// Opens the existing `a` in the only mount for writing at offset 0, switches it to append
+/// mode with `fd_fdstat_set_flags`, writes `hello` and exits with the write's errno.
+const APPEND_LATER_WAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $setfl (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "a")
+  (data (i32.const 16) "\20\00\00\00\05\00\00\00")
+  (data (i32.const 32) "hello")
+  (func (export "_start")
+    (if (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0)
+          (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 8))
+      (then (call $exit (i32.const 120))))
+    (if (call $setfl (i32.load (i32.const 8)) (i32.const 1)) (then (call $exit (i32.const 121))))
+    (call $exit (call $write (i32.load (i32.const 8)) (i32.const 16) (i32.const 1) (i32.const 12)))))"#;
+
+#[test]
+fn switching_to_append_mode_later_is_charged_as_appending() {
+    // Without tracking the flag, a write "at offset 0" of a 10-byte file would look free.
+    for (quota, errno, len) in [(4, 51, 10), (5, 0, 15)] {
+        let mut b = captured();
+        b.disk_quota(Some(quota));
+        let out = writable_out(&mut b);
+        std::fs::write(out.path().join("a"), "0123456789").expect("seed");
+        let o = run_wat(APPEND_LATER_WAT, &mut b);
+        assert_exit(&o, errno);
+        assert_eq!(file_len(&out, "a"), len, "quota {quota}");
+    }
+}
