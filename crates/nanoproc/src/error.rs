@@ -135,6 +135,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The host ran short of something no sandbox limit covers: native stack for plugin
+    /// calls nested through host functions, memory mappings or pool slots for one more
+    /// sandbox. The guest did not run (or was stopped); the host process is healthy.
+    #[error("host resources exhausted: {0}")]
+    HostExhausted(String),
+
     /// A bug or an unexpected engine failure. Please report it.
     #[error("internal error: {0}")]
     Internal(String),
@@ -165,6 +171,7 @@ impl Error {
             Error::InvalidModule(_) | Error::InvalidPolicy(_) | Error::Denied { .. } => 125,
             Error::InvalidInput { .. } => 125,
             Error::Io { .. } => 125,
+            Error::HostExhausted(_) => 120,
             Error::Internal(_) => 126,
         }
     }
@@ -188,6 +195,7 @@ impl Error {
             Error::Cancelled => "cancelled",
             Error::Denied { .. } => "denied",
             Error::Io { .. } => "io error",
+            Error::HostExhausted(_) => "host resources exhausted",
             Error::Internal(_) => "internal error",
         }
     }
@@ -198,6 +206,7 @@ impl Error {
             Error::InvalidModule(m)
             | Error::InvalidPolicy(m)
             | Error::Internal(m)
+            | Error::HostExhausted(m)
             | Error::AbiViolation(m)
             | Error::Guest(m) => m.clone(),
             Error::HostFunction { name, message } => format!("`{name}`: {message}"),
@@ -266,6 +275,20 @@ pub(crate) fn classify(
                 Error::Trap(TrapInfo { code, message })
             }
         });
+    }
+    if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        return Err(Error::HostExhausted(format!(
+            "{full}; every slot of the engine's pooling allocator is in use: drop live sandboxes, or build the engine with more `PoolingOptions::total_instances`"
+        )));
+    }
+    if e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.raw_os_error() == Some(12))
+    }) {
+        return Err(Error::HostExhausted(format!(
+            "the OS refused memory for a new sandbox ({}); too many live sandboxes for the host's RAM or its memory-mapping limit (vm.max_map_count): drop live sandboxes or raise the limit",
+            crate::loader::one_line(&format!("{e:#}"))
+        )));
     }
     Err(Error::Trap(TrapInfo {
         code: "host_error".into(),

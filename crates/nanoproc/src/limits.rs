@@ -414,3 +414,53 @@ mod streams {
         }
     }
 }
+
+/// How deep wasm entries may nest on one thread: a host function that calls a plugin, whose
+/// host function calls a plugin, and so on.
+pub const MAX_NESTED_CALLS: u32 = 64;
+
+/// Native stack a nested entry needs beyond the engine's wasm stack limit, for the host frames
+/// (Wasmtime's entry trampolines, WASI and host functions) between two wasm entries.
+const HOST_FRAMES_MARGIN: usize = 256 * 1024;
+
+thread_local! {
+    static NESTED_CALLS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Held while a thread runs guest code. Wasmtime gives every store its own wasm stack
+/// allowance, counted from where it is entered, so a guest that re-enters itself through a
+/// host function (host function → `Plugin::call` → host function → …) would otherwise use
+/// up the thread's native stack and abort the process. Entering refuses, with
+/// [`Error::HostExhausted`], when the nesting passes [`MAX_NESTED_CALLS`] or the thread's
+/// remaining native stack cannot hold one more wasm stack allowance plus host frames.
+pub(crate) struct NestingGuard(());
+
+impl NestingGuard {
+    /// Enters one level; `max_wasm_stack` is the engine's wasm stack limit in bytes.
+    pub(crate) fn enter(max_wasm_stack: usize) -> crate::Result<Self> {
+        let depth = NESTED_CALLS.with(|d| d.get());
+        if depth >= MAX_NESTED_CALLS {
+            return Err(crate::Error::HostExhausted(format!(
+                "guest calls nested {depth} deep on one thread (a host function calling back into a plugin, recursively); the limit is {MAX_NESTED_CALLS}: make the host function stop re-entering"
+            )));
+        }
+        let needed = max_wasm_stack.saturating_add(HOST_FRAMES_MARGIN);
+        if let Some(left) = stacker::remaining_stack()
+            && left < needed
+        {
+            return Err(crate::Error::HostExhausted(format!(
+                "not enough native stack on this thread for another guest call ({} KiB left, {} KiB needed: the engine's wasm stack limit plus host frames) at nesting depth {depth}; run guests on a thread with a larger stack, lower EngineBuilder::max_wasm_stack, or stop re-entering plugins from host functions",
+                left / 1024,
+                needed / 1024
+            )));
+        }
+        NESTED_CALLS.with(|d| d.set(depth + 1));
+        Ok(NestingGuard(()))
+    }
+}
+
+impl Drop for NestingGuard {
+    fn drop(&mut self) {
+        NESTED_CALLS.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}

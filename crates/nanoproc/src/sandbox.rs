@@ -192,6 +192,7 @@ impl Sandbox {
     /// in an [`Outcome`].
     pub fn run(self) -> Result<Outcome> {
         let inner = &self.prepared.inner;
+        let _nesting = crate::limits::NestingGuard::enter(inner.engine.max_wasm_stack())?;
         let policy = &inner.policy;
         let WasiParts {
             builder: mut wasi,

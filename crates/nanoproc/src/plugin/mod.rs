@@ -27,7 +27,7 @@ pub use host_fn::{CancelHandle, HostContext, HostFn, HostFunctions};
 use crate::audit::{Audit, AuditSink, Decision};
 use crate::engine::Engine;
 use crate::error::{Error, LimitKind, Result};
-use crate::limits::{LimitHit, MemoryBudget};
+use crate::limits::{LimitHit, MemoryBudget, NestingGuard};
 use crate::loader::{self, Compiled, Loaded, one_line};
 use crate::policy::Policy;
 use crate::policy::units::format_duration;
@@ -730,6 +730,7 @@ impl Plugin {
     }
 
     fn instantiate_with(&self, max_memory: Option<u64>) -> Result<Live> {
+        let _nesting = NestingGuard::enter(self.inner.engine.max_wasm_stack())?;
         let mut store = self.new_store(max_memory)?;
         let limits = self.inner.policy.limits.clone();
         store.data_mut().call.generation = self.inner.shared.cancel.generation();
@@ -833,6 +834,7 @@ impl Live {
         options: &CallOptions,
         cache: bool,
     ) -> Result<Vec<u8>> {
+        let _nesting = NestingGuard::enter(self.plugin.inner.engine.max_wasm_stack())?;
         let timeout = options.timeout.or(self.plugin.inner.policy.limits.timeout);
         {
             let call = &mut self.store.data_mut().call;

@@ -274,6 +274,46 @@ pub fn cases() -> Vec<Case> {
             Expect::Error(crate::ErrorKind::Guest, "Operation not permitted"),
             plugin_dotdot,
         ),
+        Case::new(
+            "fs.disk_fill",
+            Filesystem,
+            "`fs.wasm fill /rw/big 16MiB` with `disk_quota(1 MiB)` on the writable mount",
+            "the disk quota: writes past it fail with ENOSPC, exactly at the quota, with a `limit.disk` audit event",
+            Expect::Exit(1),
+            disk_fill,
+        ),
+        Case::new(
+            "fs.disk_fill_p2",
+            Filesystem,
+            "the same from a WASI preview 2 component (`fs_p2.wasm`), which writes through output streams",
+            "the quota also wraps p2 descriptors and their streams",
+            Expect::Exit(1),
+            disk_fill_p2,
+        ),
+        Case::new(
+            "fs.fd_exhaustion",
+            Filesystem,
+            "`fs.wasm open-many /data/inside.txt 100000` with `max_fds(64)`: open without closing",
+            "the descriptor cap: opens past it fail (EMFILE) with a `limit.fds` audit event; no host fds leak",
+            Expect::Exit(1),
+            fd_exhaustion,
+        ),
+        Case::new(
+            "fs.symlink_create_out",
+            Filesystem,
+            "the guest creates `/rw/trap -> /etc/passwd` in its writable mount, a trap for host tools that later follow it",
+            "symlink creation is refused unless the policy sets allow_symlinks, with an `fs.symlink` audit event; nothing is created",
+            Expect::Exit(1),
+            symlink_create_out,
+        ),
+        Case::new(
+            "fs.symlink_create_out_p2",
+            Filesystem,
+            "the same from a WASI preview 2 component (`symlink-at`)",
+            "the same refusal on the p2 filesystem interface",
+            Expect::Exit(1),
+            symlink_create_out_p2,
+        ),
     ]
 }
 
@@ -595,4 +635,92 @@ fn plugin_dotdot(cx: &Ctx) -> Result<Got, String> {
         return Err("the plugin copied something".into());
     }
     Ok(got)
+}
+
+fn audited(got: &Got, what: &str) -> Result<(), String> {
+    if got
+        .events
+        .iter()
+        .any(|e| e.what == what && e.decision == nanoproc::Decision::Denied)
+    {
+        Ok(())
+    } else {
+        Err(format!("no denied `{what}` audit event"))
+    }
+}
+
+fn disk_fill_with(cx: &Ctx, guest: &str) -> Result<Got, String> {
+    let mut policy = cx.dirs.policy(true);
+    policy.disk_quota(Some(1 << 20));
+    let got = cx
+        .env
+        .run_guest(guest, &["fill", "/rw/big", "16777216"], &mut policy);
+    let size = std::fs::metadata(cx.dirs.rw.join("big"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if size > 1 << 20 {
+        return Err(format!("{size} bytes reached the disk past a 1 MiB quota"));
+    }
+    let out = String::from_utf8_lossy(&got.stdout);
+    if !out.contains("wrote 1048576") {
+        return Err(format!(
+            "expected exactly 1 MiB written, the guest said: {out}"
+        ));
+    }
+    audited(&got, "limit.disk")?;
+    let _ = std::fs::remove_file(cx.dirs.rw.join("big"));
+    Ok(got)
+}
+
+fn disk_fill(cx: &Ctx) -> Result<Got, String> {
+    disk_fill_with(cx, "fs.wasm")
+}
+
+fn disk_fill_p2(cx: &Ctx) -> Result<Got, String> {
+    disk_fill_with(cx, "fs_p2.wasm")
+}
+
+fn fd_exhaustion(cx: &Ctx) -> Result<Got, String> {
+    let mut policy = cx.dirs.policy(false);
+    policy.max_fds(64);
+    let got = cx.env.run_guest(
+        "fs.wasm",
+        &["open-many", "/data/inside.txt", "100000"],
+        &mut policy,
+    );
+    let out = String::from_utf8_lossy(&got.stdout);
+    let opened: Option<u64> = out
+        .lines()
+        .find_map(|l| l.strip_prefix("opened "))
+        .and_then(|n| n.trim().parse().ok());
+    match opened {
+        // Stdio and the mounts do not count against the cap: exactly 64 opens succeed.
+        Some(64) => {}
+        other => {
+            return Err(format!("expected exactly 64 opens, got {other:?}: {out}"));
+        }
+    }
+    audited(&got, "limit.fds")?;
+    Ok(got)
+}
+
+fn symlink_create_with(cx: &Ctx, guest: &str) -> Result<Got, String> {
+    let got = cx.env.run_guest(
+        guest,
+        &["symlink", "/etc/passwd", "/rw/trap"],
+        &mut cx.dirs.policy(true),
+    );
+    if std::fs::symlink_metadata(cx.dirs.rw.join("trap")).is_ok() {
+        return Err("the guest left a symlink in the writable mount".into());
+    }
+    audited(&got, "fs.symlink")?;
+    Ok(got)
+}
+
+fn symlink_create_out(cx: &Ctx) -> Result<Got, String> {
+    symlink_create_with(cx, "fs.wasm")
+}
+
+fn symlink_create_out_p2(cx: &Ctx) -> Result<Got, String> {
+    symlink_create_with(cx, "fs_p2.wasm")
 }

@@ -102,12 +102,11 @@ pub fn cases() -> Vec<Case> {
             "hostfn.reentrant_recursion",
             H,
             "a plugin using 2,000 wasm frames, then calling a host function that calls the plugin again, which does the same, without end",
-            "each nested call is a new sandbox with its own 512 KiB wasm stack limit; nested sandboxes on one thread need a depth or native-stack limit",
+            "every entry into a guest checks the thread's nesting depth (at most 64) and its remaining native stack (one wasm stack allowance plus host frames); the innermost call fails with HostExhausted, which unwinds through every host function",
             Expect::Error(HostFunction, "host::reenter"),
             reentrant_recursion,
         )
-        .isolated()
-        .known_failure(REENTRY),
+        .isolated(),
         Case::new(
             "hostfn.wasi_iovec_out_of_bounds",
             H,
@@ -150,8 +149,6 @@ pub fn cases() -> Vec<Case> {
         ),
     ]
 }
-
-const REENTRY: &str = "the host process dies of a native stack overflow (SIGABRT): nested plugin calls on one thread each get a fresh 512 KiB wasm stack allowance, and nothing bounds the nesting; needs a per-thread nesting or native-stack check in the plugin call path (reported)";
 
 /// `call_host.wasm` with `host` providing `host::greet`, granted.
 fn call_host(
@@ -345,8 +342,13 @@ fn reentrant_recursion(cx: &Ctx) -> Result<Got, String> {
     let me: Arc<OnceLock<Plugin>> = Arc::new(OnceLock::new());
     let inner = me.clone();
     let mut h = HostFunctions::new();
+    let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let saw_refusal = refused.clone();
     h.register("host", "reenter", move |_ctx, input| match inner.get() {
         Some(p) => p.call("f", input).map_err(|e| {
+            if matches!(e, nanoproc::Error::HostExhausted(_)) {
+                saw_refusal.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             let mut s = e.to_string();
             s.truncate(200);
             s
@@ -376,6 +378,9 @@ fn reentrant_recursion(cx: &Ctx) -> Result<Got, String> {
     let got = Got::call(p.call("f", b""));
     // Break the cycle plugin -> host functions -> plugin.
     drop(me);
+    if !refused.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err("no nested call was refused with HostExhausted".into());
+    }
     Ok(got)
 }
 

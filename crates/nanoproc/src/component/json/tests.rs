@@ -953,7 +953,7 @@ fn real_calls_through_a_component() {
             .get_export_index(&mut store, Some(&iface), name)
             .unwrap_or_else(|| panic!("no export `{name}`"));
         let func = instance
-            .get_func(&mut store, &idx)
+            .get_func(&mut store, idx)
             .unwrap_or_else(|| panic!("`{name}` is not a function"));
         let ty = func.ty(&store);
         let params = args_to_vals(ty.params(), &args, "$.args")?;
@@ -1001,7 +1001,7 @@ fn real_calls_through_a_component() {
     let ctor = instance
         .get_export_index(&mut store, Some(&iface), "[constructor]counter")
         .expect("constructor");
-    let ctor = instance.get_func(&mut store, &ctor).expect("a function");
+    let ctor = instance.get_func(&mut store, ctor).expect("a function");
     let result = ctor.ty(&store).results().next().expect("one result");
     check_error(check_type(&result, "$.result"), "$.result", "own<resource>");
 }
