@@ -44,8 +44,11 @@ pub(crate) struct FsGuard {
     /// WASI p2: guest paths of directory and file descriptors, by resource index (preopens
     /// as the guest fetches them, and everything it opens).
     pub p2_paths: HashMap<u32, String>,
-    /// WASI p2: filesystem descriptors the guest opened itself (resource indices).
-    pub p2_open: std::collections::HashSet<u32>,
+    /// WASI p2: the host files and directories the guest opened itself, one handle each.
+    /// One is still held while anything but this list shares it: the descriptor, or a stream
+    /// made from it (streams outlive their descriptor), so dropping the descriptor but keeping
+    /// a stream does not free the slot.
+    pub p2_open: Vec<std::sync::Arc<std::fs::File>>,
     /// WASI p2: sockets the guest created (resource indices; pruned when counted).
     pub p2_sockets: Vec<(u32, SocketKind)>,
 }
@@ -77,7 +80,7 @@ impl FsGuard {
             allow_symlinks: policy.allow_symlinks,
             p1_open: BTreeMap::new(),
             p2_paths: HashMap::new(),
-            p2_open: Default::default(),
+            p2_open: Vec::new(),
             p2_sockets: Vec::new(),
         }
     }

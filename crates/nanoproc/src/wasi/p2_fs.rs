@@ -90,13 +90,17 @@ pub(crate) fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()
     Ok(())
 }
 
-/// Descriptors the guest holds that it opened itself: filesystem descriptors and live
-/// sockets (sockets the guest dropped are pruned here).
+/// Descriptors the guest holds that it opened itself: files and directories still held by a
+/// descriptor or a stream, and live sockets (what the guest let go of is pruned here).
+///
+/// A socket's streams are its children in the resource table, so it cannot be dropped while
+/// they live; a file's streams are not, so files are tracked by their host handle instead.
 fn open_count(guard: &mut FsGuard, table: &ResourceTable) -> usize {
     guard.p2_sockets.retain(|&(rep, kind)| match kind {
         SocketKind::Tcp => table.get(&Resource::<TcpSocket>::new_borrow(rep)).is_ok(),
         SocketKind::Udp => table.get(&Resource::<UdpSocket>::new_borrow(rep)).is_ok(),
     });
+    guard.p2_open.retain(|f| Arc::strong_count(f) > 1);
     guard.p2_open.len() + guard.p2_sockets.len()
 }
 
@@ -353,7 +357,11 @@ impl HostDescriptor for GuardedFsView<'_> {
             HostDescriptor::open_at(&mut self.fs, fd, path_flags, path, oflags, flags).await;
         if let Ok(new) = &result {
             self.guard.p2_paths.insert(new.rep(), target.clone());
-            self.guard.p2_open.insert(new.rep());
+            match self.fs.table.get(new) {
+                Ok(Descriptor::File(f)) => self.guard.p2_open.push(f.file.clone()),
+                Ok(Descriptor::Dir(d)) => self.guard.p2_open.push(d.dir.clone()),
+                Err(_) => {}
+            }
             self.guard.fds.note(open + 1);
         }
         self.guard.record_p2("open", target, writing, &result);
@@ -363,7 +371,6 @@ impl HostDescriptor for GuardedFsView<'_> {
     fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
         let rep = fd.rep();
         HostDescriptor::drop(&mut self.fs, fd)?;
-        self.guard.p2_open.remove(&rep);
         self.guard.p2_paths.remove(&rep);
         Ok(())
     }
@@ -677,5 +684,83 @@ impl OutputStream for QuotaStream {
 
     async fn cancel(&mut self) {
         self.inner.cancel().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Audit;
+    use crate::policy::Policy;
+    use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+    async fn open_f(view: &mut GuardedFsView<'_>, root: u32) -> FsResult<Resource<Descriptor>> {
+        HostDescriptor::open_at(
+            view,
+            Resource::new_borrow(root),
+            types::PathFlags::empty(),
+            "f".to_string(),
+            types::OpenFlags::empty(),
+            types::DescriptorFlags::READ,
+        )
+        .await
+    }
+
+    /// A stream outlives the descriptor it was made from and keeps the host file open, so
+    /// dropping the descriptor must not free its slot while the stream lives. Runs Wasmtime's
+    /// real filesystem implementation through the guarded view, as a component's calls do.
+    #[test]
+    fn a_stream_that_outlives_its_descriptor_keeps_the_slot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("f"), "x").expect("write");
+        let mut b = WasiCtxBuilder::new();
+        b.preopened_dir(dir.path(), "/d", FsPerms::ReadOnly)
+            .expect("preopen");
+        let mut ctx = b.build();
+        let mut table = ResourceTable::new();
+        let mut policy = Policy::builder();
+        policy.max_fds(1);
+        let audit = Audit::new(vec![]);
+        let mut guard = FsGuard::new(&policy.build().expect("policy"), &audit);
+        let mut view = GuardedFsView {
+            fs: WasiFilesystemCtxView {
+                ctx: ctx.filesystem(),
+                table: &mut table,
+            },
+            guard: &mut guard,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let dirs = preopens::Host::get_directories(&mut view).expect("preopens");
+            let root = dirs[0].0.rep();
+            let fd = open_f(&mut view, root).await.expect("first open");
+            let stream =
+                HostDescriptor::read_via_stream(&mut view, Resource::new_borrow(fd.rep()), 0)
+                    .expect("stream");
+            HostDescriptor::drop(&mut view, fd).expect("drop descriptor");
+            let refused = open_f(&mut view, root)
+                .await
+                .expect_err("the stream still holds the file");
+            assert!(matches!(
+                refused.downcast_ref(),
+                Some(ErrorCode::InsufficientMemory)
+            ));
+            view.fs.table.delete(stream).expect("drop stream");
+            let fd = open_f(&mut view, root)
+                .await
+                .expect("the slot is free again");
+            HostDescriptor::drop(&mut view, fd).expect("drop");
+        });
+        assert_eq!(
+            audit
+                .events()
+                .iter()
+                .filter(|e| e.what == "limit.fds" && e.target == "/d/f")
+                .count(),
+            1
+        );
     }
 }
