@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test of nanoproc on a fresh machine: installs what it needs (idempotently),
-# checks formatting and lints, then runs the whole test suite, including the check that
-# the prebuilt example guests still match their sources. Ends with the test runners'
-# summary lines.
+# checks formatting, lints and the dependency tree (cargo deny, offline), checks that the
+# prebuilt example components match their sources, runs the exhaustion-at-scale programs
+# with small counts and a ~20 s smoke run of every fuzz target, then the whole test suite
+# (unit, integration, CLI, the hostile-guest suite, and the checks that the prebuilt guests
+# and plugins match their sources). Ends with every runner's summary lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/nanoproc-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
+# Everything is also logged, so the last lines can repeat each runner's summary.
+log=$(mktemp -t nanoproc-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+exec > >(tee "$log") 2>&1
 
 step "toolchain: rustfmt, clippy and the wasm targets"
 have_component() { rustup component list --installed 2>/dev/null | grep -q "^$1"; }
@@ -24,8 +30,23 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo deny: licenses, bans, sources (offline)"
+bash scripts/deny.sh
+
 step "cargo test --doc"
 cargo test --workspace --locked --doc 2>&1
 
-step "cargo test (workspace, including the check that the prebuilt guests match their sources)"
+step "example components: the committed ones match their sources"
+bash examples/components/build.sh --check
+
+step "exhaustion at scale (small counts; full sizes: bash scripts/scale.sh --full)"
+bash scripts/scale.sh --quick
+
+step "fuzz smoke runs (every target ~20 s; long runs: bash scripts/fuzz.sh --seconds 600)"
+bash scripts/fuzz.sh --smoke
+
+step "cargo test (workspace, the hostile-guest suite, the checks that the prebuilt guests match their sources)"
 cargo test --workspace --locked --all-targets -- --include-ignored 2>&1
+
+step "summary"
+grep -E '^(test result:|[0-9]+ passed, [0-9]+ failed|fuzz: |==> passed in|bans )' "$log" | sed -e 's/^==> passed in/scale (quick): every bound held, in/' -e 's/^bans /cargo deny: bans /' -e 's/^\([0-9]* passed, [0-9]* failed\)/hostile-guest suite: \1/' || true

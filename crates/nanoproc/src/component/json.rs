@@ -952,9 +952,10 @@ fn cut(s: &str) -> (&str, bool) {
 
 /// A user-supplied string, cut to a readable length.
 fn shorten(s: &str) -> String {
+    // Escaped, so a name with newlines or control characters keeps the message on one line.
     match cut(s) {
-        (head, true) => format!("{head}…"),
-        (whole, false) => whole.to_string(),
+        (head, true) => format!("{}…", head.escape_debug()),
+        (whole, false) => whole.escape_debug().to_string(),
     }
 }
 
