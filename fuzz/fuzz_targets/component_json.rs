@@ -10,7 +10,12 @@ use nanoproc::Error;
 use nanoproc::component::json;
 use nanoproc_fuzz::component::{FUNCS, arbitrary_val};
 use serde_json::Value;
+use std::sync::LazyLock;
 use wasmtime::component::{Type, Val};
+
+/// With `NANOPROC_FUZZ_STATS` set, every JSON input prints `outcome: <function> -> <ok or
+/// invalid input>` to stderr, to see what a corpus reaches (docs/fuzzing.md).
+static STATS: LazyLock<bool> = LazyLock::new(|| std::env::var_os("NANOPROC_FUZZ_STATS").is_some());
 
 fuzz_target!(|data: &[u8]| {
     let funcs = &*FUNCS;
@@ -21,13 +26,19 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let func = &funcs[usize::from(pick) % funcs.len()];
+    let stats = *STATS;
     if mode % 2 == 0 {
         // JSON text: the arguments of the function.
         let Ok(args) = serde_json::from_slice::<Value>(rest) else {
             return;
         };
         let params = func.params.iter().map(|(n, t)| (n.as_str(), t.clone()));
-        match json::args_to_vals(params, &args, "$.args") {
+        let converted = json::args_to_vals(params, &args, "$.args");
+        if stats {
+            let outcome = converted.as_ref().map(|_| "ok").unwrap_or("invalid input");
+            eprintln!("outcome: {} -> {outcome}", func.name);
+        }
+        match converted {
             Ok(vals) => {
                 for ((_, ty), v) in func.params.iter().zip(&vals) {
                     round_trip(ty, v);
@@ -89,7 +100,13 @@ fn check_error(e: &Error, root: &str) {
         Error::InvalidInput { path, message } => {
             assert!(path.starts_with(root), "path {path:?} outside {root}");
             assert!(!message.is_empty());
-            assert!(!message.contains('\n'), "multi-line message: {message}");
+            // One line, with nothing that could drive a terminal or hide text.
+            assert!(
+                !message
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}')),
+                "a control or invisible character in the message: {message:?}"
+            );
             assert!(message.len() < 4096, "a {}-byte message", message.len());
         }
         other => panic!(

@@ -9,6 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use nanoproc::plugin::{CallOptions, PluginInstance};
 use nanoproc_fuzz::assert_kind;
 use nanoproc_fuzz::plugin::{FIXTURE, assert_host_healthy, plugin};
+use std::sync::LazyLock;
 
 /// The input, in a byte format simple enough to write seeds by hand:
 ///
@@ -103,6 +104,10 @@ impl Function {
     }
 }
 
+/// With `NANOPROC_FUZZ_STATS` set, every call prints `outcome: <function> -> <kind>` to
+/// stderr, to see what a corpus reaches (`-runs=0` over it; docs/fuzzing.md).
+static STATS: LazyLock<bool> = LazyLock::new(|| std::env::var_os("NANOPROC_FUZZ_STATS").is_some());
+
 /// What a call may fail with.
 const ALLOWED: &[&str] = &[
     "abi violation",
@@ -143,6 +148,13 @@ fuzz_target!(|data: &[u8]| {
         } else {
             plugin.call_with(name, call.input, &options)
         };
+        if *STATS {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.kind_name(),
+            };
+            eprintln!("outcome: {name} -> {outcome}");
+        }
         match (&result, call.function) {
             (Ok(out), Function::Echo) => assert_eq!(out, call.input, "echo changed its input"),
             (Ok(out), Function::Peek) => {

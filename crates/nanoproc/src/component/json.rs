@@ -950,13 +950,31 @@ fn cut(s: &str) -> (&str, bool) {
     }
 }
 
-/// A user-supplied string, cut to a readable length.
+/// A user-supplied string for a message, cut to a readable length and escaped: control
+/// characters, line and paragraph separators and other invisible ones (bidi overrides,
+/// zero-width marks) are written as `\n`, `\u{1b}`, `\u{202e}`…, so that a name can neither
+/// break the one-line message, nor drive the terminal that prints it, nor hide what it is.
 fn shorten(s: &str) -> String {
-    // Escaped, so a name with newlines or control characters keeps the message on one line.
-    match cut(s) {
-        (head, true) => format!("{}…", head.escape_debug()),
-        (whole, false) => whole.escape_debug().to_string(),
+    let (head, was_cut) = cut(s);
+    let mut out = escape(head, false);
+    if was_cut {
+        out.push('…');
     }
+    out
+}
+
+/// `s` with [`char::escape_debug`] applied to everything but apostrophes (and double quotes,
+/// unless the result goes between double quotes).
+fn escape(s: &str, in_double_quotes: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\'' || (c == '"' && !in_double_quotes) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    out
 }
 
 /// A JSON value in a few words, for "got …".
@@ -968,8 +986,8 @@ fn describe(v: &Value) -> String {
         Value::String(s) => {
             let (head, was_cut) = cut(s);
             format!(
-                "the string {}{}",
-                Value::String(head.to_string()),
+                "the string \"{}\"{}",
+                escape(head, true),
                 if was_cut { "…" } else { "" }
             )
         }

@@ -439,6 +439,58 @@ fn record_errors_name_the_field() {
     assert!(err.to_string().len() < 200, "long keys are cut: {err}");
 }
 
+/// Regression (fuzz/regressions/component_json/multiline-case-name): a name with a newline
+/// made a two-line message. Names and strings from the input are escaped wherever a message
+/// quotes them, so nothing in them can break the line, drive a terminal or hide.
+#[test]
+fn messages_stay_on_one_line_whatever_the_input_holds() {
+    let nasty = "a\nnanoproc: ok\r\u{1b}[2J\u{7}\u{2028}\u{202e}\u{200b}\t\"'\\";
+    let results = [
+        to_val(ty("result-ok"), &json!(nasty)),
+        to_val(ty("result-ok"), &json!({ nasty: 1 })),
+        to_val(ty("shape"), &json!(nasty)),
+        to_val(ty("color"), &json!(nasty)),
+        to_val(ty("perms"), &json!([nasty])),
+        to_val(ty("perms"), &json!(["read", "read"])),
+        to_val(ty("point"), &json!({"x": 1, "y": 2, nasty: 3})),
+        to_val(ty("char"), &json!(nasty)),
+        to_val(ty("f64"), &json!(nasty)),
+        to_val(ty("u8"), &json!({ nasty: nasty })),
+        args_to_vals(
+            FIXTURE.args.iter().map(|(n, t)| (n.as_str(), t.clone())),
+            &json!({ nasty: 1 }),
+            "$",
+        )
+        .map(|_| Val::Bool(true)),
+    ];
+    for r in results {
+        let e = r.expect_err("invalid");
+        let line = e.to_string();
+        assert!(
+            !line.chars().any(|c| c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}' | '\u{200b}')),
+            "{line:?}"
+        );
+    }
+    // The escapes show what was there; apostrophes and (outside strings) quotes stay as they are.
+    let e = to_val(ty("color"), &json!("it's\n")).expect_err("unknown case");
+    assert!(e.to_string().contains(r#"the string "it's\n""#), "{e}");
+    let e = to_val(
+        ty("point"),
+        &json!({"x": 1, "y": 2, "say \"hi\"\u{202e}": 3}),
+    )
+    .expect_err("unknown field");
+    assert!(
+        e.to_string()
+            .contains(r#"unknown field `say "hi"\u{202e}`"#),
+        "{e}"
+    );
+    let e = to_val(ty("string"), &json!({"a\"b": 1})).expect_err("not a string");
+    assert!(e.to_string().contains(r#"the key `a"b`"#), "{e}");
+    let e = to_val(ty("char"), &json!("\"\"")).expect_err("two chars");
+    assert!(e.to_string().contains(r#"the string "\"\"""#), "{e}");
+}
+
 #[test]
 fn tuples_are_arrays() {
     round_trip(
