@@ -22,8 +22,9 @@
 # Every target starts from its committed seeds (fuzz/corpus/<target>) and the inputs of
 # past findings (fuzz/regressions/<target>); what it discovers goes to a working corpus
 # outside the repository ($NANOPROC_FUZZ_TARGET_DIR/corpus/<target>), so later runs resume
-# from there. A crash stops the script with status 1; libFuzzer saves the input under
-# fuzz/artifacts/<target>/ (see docs/fuzzing.md for turning it into a regression test).
+# from there. Runs on one directory take turns (a lock); a long run next to smoke runs wants
+# its own NANOPROC_FUZZ_TARGET_DIR. A crash stops the script with status 1; libFuzzer saves
+# the input under fuzz/artifacts/<target>/ (docs/fuzzing.md: turning it into a regression test).
 # Prints executions and coverage per target, then one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +74,15 @@ fi
 export PATH="$TOOLS/bin:$PATH"
 rustup run "$TOOLCHAIN" rustc -V
 cargo-fuzz --version
+
+# One run at a time per directory: two runs would share logs, working corpora and builds.
+# A second run waits; give a long run its own NANOPROC_FUZZ_TARGET_DIR to run both at once.
+mkdir -p "$FUZZ_TARGET_DIR"
+exec 9>"$FUZZ_TARGET_DIR/.fuzz.lock"
+if ! flock -n 9; then
+  echo "fuzz.sh: another run is using $FUZZ_TARGET_DIR; waiting for it to finish"
+  flock 9
+fi
 
 target_dir="$FUZZ_TARGET_DIR/$sanitizer"
 fuzz=(cargo "+$TOOLCHAIN" fuzz)
