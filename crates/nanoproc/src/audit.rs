@@ -142,6 +142,7 @@ pub const MAX_KEPT_EVENTS: usize = 10_000;
 pub struct Audit {
     sinks: Arc<Vec<Arc<dyn AuditSink>>>,
     kept: MemorySink,
+    keep: usize,
     dropped: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -150,7 +151,17 @@ impl Audit {
         Audit {
             sinks: Arc::new(sinks),
             kept: MemorySink::new(),
+            keep: MAX_KEPT_EVENTS,
             dropped: Default::default(),
+        }
+    }
+
+    /// A trail that only forwards to `sinks` and keeps no copy: for plugins, which live
+    /// long, serve many calls, and have no outcome to attach events to.
+    pub(crate) fn forwarding(sinks: Vec<Arc<dyn AuditSink>>) -> Self {
+        Audit {
+            keep: 0,
+            ..Audit::new(sinks)
         }
     }
 
@@ -159,8 +170,9 @@ impl Audit {
         for s in self.sinks.iter() {
             s.record(&event);
         }
-        if let Ok(mut kept) = self.kept.events.lock()
-            && kept.len() < MAX_KEPT_EVENTS
+        if self.keep > 0
+            && let Ok(mut kept) = self.kept.events.lock()
+            && kept.len() < self.keep
         {
             kept.push(event);
             return;

@@ -218,7 +218,7 @@ impl PluginBuilder {
             name: name.clone(),
             config: self.config,
             cancel: Arc::new(CancelState::default()),
-            audit: Audit::new(self.sinks),
+            audit: Audit::forwarding(self.sinks),
         });
         // Timeouts and cancel handles fire on epoch ticks.
         self.engine.ensure_ticker();
