@@ -10,13 +10,13 @@ use crate::outcome::{Outcome, Status, Usage};
 use crate::policy::Policy;
 use crate::wasi::fs_audit::P1Host;
 use crate::wasi::fs_guard::FsGuard;
+use crate::wasi::p2::P2State;
 use crate::wasi::{self, WasiParts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreContextMut};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Store state of a preview 1 sandbox.
 pub(crate) struct P1State {
@@ -28,23 +28,6 @@ pub(crate) struct P1State {
 impl P1Host for P1State {
     fn p1_parts(&mut self) -> wasmtime::Result<(&mut WasiP1Ctx, &mut FsGuard)> {
         Ok((&mut self.wasi, &mut self.fs))
-    }
-}
-
-/// Store state of a preview 2 sandbox.
-pub(crate) struct P2State {
-    pub(crate) ctx: WasiCtx,
-    pub(crate) table: ResourceTable,
-    budget: MemoryBudget,
-    pub(crate) fs: FsGuard,
-}
-
-impl WasiView for P2State {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
     }
 }
 
@@ -97,8 +80,7 @@ impl Prepared {
             }
             Compiled::Component(component) => {
                 let mut linker = wasmtime::component::Linker::<P2State>::new(engine.wasmtime());
-                wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-                    .and_then(|()| crate::wasi::p2_fs::add_to_linker(&mut linker))
+                crate::wasi::p2::add_to_linker(&mut linker)
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 2: {e:#}")))?;
                 let pre = linker
                     .instantiate_pre(component)
@@ -241,6 +223,7 @@ impl Sandbox {
                     table: ResourceTable::new(),
                     budget,
                     fs,
+                    ext: (),
                 };
                 let mut store = Store::new(inner.engine.wasmtime(), state);
                 let fuel = configure_store(&inner.engine, &mut store, policy)?;

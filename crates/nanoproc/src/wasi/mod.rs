@@ -16,6 +16,7 @@ use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 pub(crate) mod fs_audit;
 pub(crate) mod fs_guard;
+pub(crate) mod p2;
 pub(crate) mod p2_fs;
 use fs_guard::{FsGuard, Preopen};
 

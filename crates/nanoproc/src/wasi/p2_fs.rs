@@ -18,9 +18,9 @@
 //! * `symlink-at` fails with `not-permitted` unless the policy allows symlinks.
 
 use super::fs_guard::{FsGuard, SocketKind, join_guest};
+use super::p2::P2State;
 use crate::audit::Decision;
 use crate::limits::{DiskQuota, QuotaExceeded};
-use crate::sandbox::P2State;
 use std::sync::Arc;
 use types::{ErrorCode, HostDescriptor, HostDirectoryEntryStream};
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
@@ -59,7 +59,7 @@ pub(crate) struct GuardedSocketsView<'a> {
     guard: &'a mut FsGuard,
 }
 
-fn fs_view(s: &mut P2State) -> GuardedFsView<'_> {
+fn fs_view<X>(s: &mut P2State<X>) -> GuardedFsView<'_> {
     GuardedFsView {
         fs: WasiFilesystemCtxView {
             ctx: s.ctx.filesystem(),
@@ -69,7 +69,7 @@ fn fs_view(s: &mut P2State) -> GuardedFsView<'_> {
     }
 }
 
-fn sockets_view(s: &mut P2State) -> GuardedSocketsView<'_> {
+fn sockets_view<X>(s: &mut P2State<X>) -> GuardedSocketsView<'_> {
     GuardedSocketsView {
         sockets: WasiSocketsCtxView {
             ctx: s.ctx.sockets(),
@@ -79,13 +79,15 @@ fn sockets_view(s: &mut P2State) -> GuardedSocketsView<'_> {
     }
 }
 
-/// Shadows the guarded interfaces in `linker` (after `wasmtime_wasi::p2::add_to_linker_async`).
-pub(crate) fn add_to_linker(linker: &mut Linker<P2State>) -> wasmtime::Result<()> {
+/// Shadows the guarded interfaces in `linker` (after `wasmtime_wasi::p2::add_to_linker_async`; see `p2::add_to_linker`).
+pub(crate) fn add_to_linker<X: Send + 'static>(
+    linker: &mut Linker<P2State<X>>,
+) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    types::add_to_linker::<P2State, GuardedFs>(linker, fs_view)?;
-    preopens::add_to_linker::<P2State, GuardedFs>(linker, fs_view)?;
-    tcp_create_socket::add_to_linker::<P2State, GuardedSockets>(linker, sockets_view)?;
-    udp_create_socket::add_to_linker::<P2State, GuardedSockets>(linker, sockets_view)?;
+    types::add_to_linker::<P2State<X>, GuardedFs>(linker, fs_view)?;
+    preopens::add_to_linker::<P2State<X>, GuardedFs>(linker, fs_view)?;
+    tcp_create_socket::add_to_linker::<P2State<X>, GuardedSockets>(linker, sockets_view)?;
+    udp_create_socket::add_to_linker::<P2State<X>, GuardedSockets>(linker, sockets_view)?;
     linker.allow_shadowing(false);
     Ok(())
 }
