@@ -14,7 +14,6 @@ use crate::wasi::p2::P2State;
 use crate::wasi::{self, WasiParts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreContextMut};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
@@ -218,13 +217,7 @@ impl Sandbox {
                 )
             }
             PreparedCode::Component(pre) => {
-                let state = P2State {
-                    ctx: wasi.build(),
-                    table: ResourceTable::new(),
-                    budget,
-                    fs,
-                    ext: (),
-                };
+                let state = P2State::new(wasi.build(), fs, budget, ());
                 let mut store = Store::new(inner.engine.wasmtime(), state);
                 let fuel = configure_store(&inner.engine, &mut store, policy)?;
                 let pre = pre.clone();

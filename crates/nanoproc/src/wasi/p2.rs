@@ -20,6 +20,20 @@ pub(crate) struct P2State<X = ()> {
     pub(crate) ext: X,
 }
 
+impl<X> P2State<X> {
+    /// The state of a new preview 2 sandbox: `ctx` and `fs` from [`super::build`], the memory
+    /// `budget`, and the front door's `ext`.
+    pub(crate) fn new(ctx: WasiCtx, fs: FsGuard, budget: MemoryBudget, ext: X) -> Self {
+        P2State {
+            ctx,
+            table: ResourceTable::new(),
+            budget,
+            fs,
+            ext,
+        }
+    }
+}
+
 impl<X: Send + 'static> WasiView for P2State<X> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
