@@ -1,5 +1,8 @@
 //! `inspect`: what a module is, what it imports (grouped by capability), what it exports,
-//! and which policy grants it would need to do what its imports suggest.
+//! and which policy grants it would need to do what its imports suggest; for a component also
+//! its WIT world ([`wit`]) and the names of the functions `nanoproc call` can run.
+
+pub mod wit;
 
 use crate::error::{Error, Result};
 use crate::loader::{ModuleKind, detect_kind, one_line};
@@ -82,6 +85,10 @@ pub struct Report {
     pub tables: Vec<Declared>,
     /// Policy flags the module would need to use what it imports.
     pub needs: Vec<String>,
+    /// A component's WIT world (`None` for a core module, or when it cannot be decoded).
+    pub wit: Option<wit::WitWorld>,
+    /// Why a component's WIT world could not be decoded: one line (`None` otherwise).
+    pub wit_error: Option<String>,
 }
 
 /// Validates and inspects a binary (WAT text is assembled first).
@@ -170,6 +177,13 @@ pub fn inspect(bytes: &[u8], name: &str) -> Result<Report> {
         list.dedup();
     }
     let needs = needs(&imports);
+    let (wit, wit_error) = match kind {
+        ModuleKind::Component => match wit::decode(&bytes) {
+            Ok(w) => (Some(w), None),
+            Err(e) => (None, Some(e)),
+        },
+        ModuleKind::CoreModule => (None, None),
+    };
     Ok(Report {
         kind,
         size: bytes.len(),
@@ -179,6 +193,8 @@ pub fn inspect(bytes: &[u8], name: &str) -> Result<Report> {
         memories,
         tables,
         needs,
+        wit,
+        wit_error,
     })
 }
 
@@ -317,6 +333,46 @@ impl Report {
         for n in &self.needs {
             let _ = writeln!(s, "    {n}");
         }
+        if let Some(e) = &self.wit_error {
+            let _ = writeln!(s, "  wit:     {e}");
+        }
+        if let Some(w) = &self.wit {
+            render_wit(&mut s, w);
+        }
         s
+    }
+}
+
+/// The component part of [`Report::render`]: callable functions, then the WIT world.
+fn render_wit(s: &mut String, w: &wit::WitWorld) {
+    use std::fmt::Write;
+    let callable = w.callable();
+    if callable.is_empty() {
+        let _ = writeln!(s, "  callable functions: none");
+    } else {
+        let _ = writeln!(
+            s,
+            "  callable functions ({}; run one with `nanoproc call FILE NAME --args JSON`):",
+            callable.len()
+        );
+        // Names longer than this are not padded: the signature follows after two spaces.
+        const MAX_PAD: usize = 56;
+        let width = callable
+            .iter()
+            .map(|(n, _)| n.chars().count())
+            .filter(|&n| n <= MAX_PAD)
+            .max()
+            .unwrap_or(0);
+        for (name, sig) in callable {
+            let _ = writeln!(s, "    {name:<width$}  {sig}");
+        }
+    }
+    let _ = writeln!(s, "  wit world:");
+    for line in w.text.lines() {
+        if line.is_empty() {
+            s.push('\n');
+        } else {
+            let _ = writeln!(s, "    {line}");
+        }
     }
 }

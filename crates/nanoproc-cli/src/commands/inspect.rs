@@ -1,18 +1,23 @@
-//! `nanoproc inspect FILE.wasm [--json]`.
+//! `nanoproc inspect FILE.wasm [--json | --wit]`.
 
 use crate::report;
 use clap::Args;
+use nanoproc::inspect::Report;
 use std::path::PathBuf;
 
-/// Show a module's kind, size, hash, imports by capability, exports, memories and tables.
+/// Show a module's kind, size, hash, imports by capability, exports, memories and tables; for
+/// a component also the functions `nanoproc call` can run and its WIT world.
 #[derive(Args)]
 pub struct InspectCommand {
     /// The module or component (.wasm or .wat).
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// Print the report as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "wit")]
     json: bool,
+    /// Print only the component's WIT world, as WIT text (save it as a .wit file).
+    #[arg(long)]
+    wit: bool,
 }
 
 impl InspectCommand {
@@ -29,6 +34,7 @@ impl InspectCommand {
         };
         let name = self.file.display().to_string();
         match nanoproc::inspect::inspect(&bytes, &name) {
+            Ok(r) if self.wit => print_wit(&r, &name),
             Ok(r) if self.json => match serde_json::to_string_pretty(&r) {
                 Ok(s) => {
                     println!("{s}");
@@ -43,4 +49,19 @@ impl InspectCommand {
             Err(e) => report::error(&e),
         }
     }
+}
+
+/// `--wit`: the WIT text alone, or one line saying why there is none.
+fn print_wit(r: &Report, name: &str) -> i32 {
+    let why = match (&r.wit, &r.wit_error) {
+        (Some(w), _) => {
+            print!("{}", w.text);
+            return 0;
+        }
+        (None, Some(e)) => format!("`{name}`: {e}"),
+        (None, None) => format!(
+            "`{name}` is a core module: only components have a WIT world (drop --wit to see its imports and exports)"
+        ),
+    };
+    report::error(&nanoproc::Error::InvalidModule(why))
 }

@@ -10,6 +10,7 @@ mod env;
 mod fs;
 mod guests;
 mod host_fns;
+mod inspect;
 mod limits;
 mod net;
 mod plugins;
