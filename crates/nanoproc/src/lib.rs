@@ -38,3 +38,6 @@ pub use loader::{Loaded, ModuleKind};
 pub use outcome::{Outcome, Status, Usage};
 pub use policy::{Policy, PolicyBuilder, PolicyFile};
 pub use sandbox::{Prepared, Sandbox};
+/// The Wasmtime version nanoproc is built on, for typed component bindings
+/// (`bindgen!({ wasmtime_crate: nanoproc::wasmtime, .. })`) and [`component`] values.
+pub use wasmtime;

@@ -457,6 +457,16 @@ impl NestingGuard {
         NESTED_CALLS.with(|d| d.set(depth + 1));
         Ok(NestingGuard(()))
     }
+
+    /// How deep guest calls are nested on this thread right now.
+    pub(crate) fn depth() -> u32 {
+        NESTED_CALLS.with(|d| d.get())
+    }
+
+    /// Carries a nesting depth over to a helper thread that continues a nested call.
+    pub(crate) fn set_depth(depth: u32) {
+        NESTED_CALLS.with(|d| d.set(depth));
+    }
 }
 
 impl Drop for NestingGuard {

@@ -21,7 +21,9 @@
 
 pub mod abi;
 mod host_fn;
+mod typed;
 
+pub(crate) use host_fn::CancelState;
 pub use host_fn::{CancelHandle, HostContext, HostFn, HostFunctions};
 
 use crate::audit::{Audit, AuditSink, Decision};
@@ -32,7 +34,7 @@ use crate::loader::{self, Compiled, Loaded, one_line};
 use crate::policy::Policy;
 use crate::policy::units::format_duration;
 use abi::{ABI_VERSION, MAX_MESSAGE_BYTES, checked_range, pack, unpack, violation};
-use host_fn::{CancelState, host_error, panic_message};
+use host_fn::{host_error, panic_message};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -185,14 +187,26 @@ impl PluginBuilder {
         let name = self
             .name
             .unwrap_or_else(|| loaded.name.trim_end_matches(".wasm").to_string());
-        let Compiled::Module(module) = &loaded.compiled else {
-            return Err(Error::InvalidModule(format!(
-                "`{name}` is a component; plugins with the bytes ABI are core modules (typed component calls are a separate API)"
-            )));
-        };
         if self.policy.limits.fuel.is_some() && !self.engine.fuel_enabled() {
             return Err(Error::InvalidPolicy("the policy sets fuel but the engine has no fuel metering; use EngineBuilder::fuel(true)".into()));
         }
+        let module = match &loaded.compiled {
+            Compiled::Module(module) => module,
+            Compiled::Component(component) => {
+                let parts = typed::Parts {
+                    engine: self.engine,
+                    name,
+                    policy: self.policy,
+                    host: self.host,
+                    config: self.config,
+                    sinks: self.sinks,
+                };
+                let plugin = typed::ComponentPlugin::build(parts, component)?;
+                return Ok(Plugin {
+                    flavor: Flavor::Component(Arc::new(plugin)),
+                });
+            }
+        };
         let exports = check_exports(&name, module)?;
         let needs_wasi = module
             .imports()
@@ -222,7 +236,7 @@ impl PluginBuilder {
         });
         // Timeouts and cancel handles fire on epoch ticks.
         self.engine.ensure_ticker();
-        let plugin = Plugin {
+        let plugin = CorePlugin {
             inner: Arc::new(Inner {
                 engine: self.engine,
                 name,
@@ -234,7 +248,9 @@ impl PluginBuilder {
             }),
         };
         plugin.check_version()?;
-        Ok(plugin)
+        Ok(Plugin {
+            flavor: Flavor::Core(plugin),
+        })
     }
 }
 
@@ -591,11 +607,19 @@ struct Inner {
     shared: Arc<Shared>,
 }
 
-/// A loaded plugin. Cheap to clone, `Send + Sync`: call it from many threads at once; by
-/// default every call runs in a fresh sandbox (its own instance, memory and limits).
+/// A loaded plugin: a core module speaking the bytes ABI (docs/abi.md), or a component of the
+/// `nanoproc:plugin` world (wit/plugin.wit). Cheap to clone, `Send + Sync`: call it from many
+/// threads at once; by default every call runs in a fresh sandbox (its own instance, memory
+/// and limits).
 #[derive(Clone)]
 pub struct Plugin {
-    inner: Arc<Inner>,
+    flavor: Flavor,
+}
+
+#[derive(Clone)]
+enum Flavor {
+    Core(CorePlugin),
+    Component(Arc<typed::ComponentPlugin>),
 }
 
 impl Plugin {
@@ -606,26 +630,33 @@ impl Plugin {
 
     /// The plugin's name.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        match &self.flavor {
+            Flavor::Core(p) => p.name(),
+            Flavor::Component(p) => p.name(),
+        }
     }
 
-    /// The callable functions (exports of type `(i32, i32) -> i64`), sorted.
+    /// Whether this plugin is a component (`nanoproc:plugin` world) rather than a core module.
+    pub fn is_component(&self) -> bool {
+        matches!(self.flavor, Flavor::Component(_))
+    }
+
+    /// The callable functions, sorted: exports of type `(i32, i32) -> i64` for a core module,
+    /// what `handler.functions()` listed for a component.
     pub fn functions(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self
-            .inner
-            .exports
-            .functions
-            .keys()
-            .map(String::as_str)
-            .collect();
-        v.sort_unstable();
-        v
+        match &self.flavor {
+            Flavor::Core(p) => p.functions(),
+            Flavor::Component(p) => p.functions(),
+        }
     }
 
     /// A handle that cancels the calls in flight.
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle {
-            state: self.inner.shared.cancel.clone(),
+        match &self.flavor {
+            Flavor::Core(p) => p.cancel_handle(),
+            Flavor::Component(p) => CancelHandle {
+                state: p.cancel_state(),
+            },
         }
     }
 
@@ -641,18 +672,63 @@ impl Plugin {
         input: &[u8],
         options: &CallOptions,
     ) -> Result<Vec<u8>> {
-        let export = self.export(function)?;
-        let mut live = self.instantiate_with(options.max_memory)?;
-        live.call_export(function, &export, input, options, false)
+        match &self.flavor {
+            Flavor::Core(p) => p.call_with(function, input, options),
+            Flavor::Component(p) => p.call(function, input, options),
+        }
     }
 
     /// A sandbox that stays alive between calls, so the plugin's state persists (the
     /// "reuse" isolation mode). After a trap or limit hit it is replaced by a fresh one.
     pub fn instance(&self) -> Result<PluginInstance> {
         Ok(PluginInstance {
-            live: Some(self.instantiate()?),
-            plugin: self.clone(),
+            kind: match &self.flavor {
+                Flavor::Core(p) => InstanceKind::Core {
+                    live: Some(p.instantiate()?),
+                    plugin: p.clone(),
+                },
+                Flavor::Component(p) => InstanceKind::Component {
+                    live: Some(p.instantiate(None)?),
+                    plugin: p.clone(),
+                },
+            },
         })
+    }
+}
+
+/// A core-module plugin (bytes ABI).
+#[derive(Clone)]
+struct CorePlugin {
+    inner: Arc<Inner>,
+}
+
+impl CorePlugin {
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    fn functions(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .inner
+            .exports
+            .functions
+            .keys()
+            .map(String::as_str)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            state: self.inner.shared.cancel.clone(),
+        }
+    }
+
+    fn call_with(&self, function: &str, input: &[u8], options: &CallOptions) -> Result<Vec<u8>> {
+        let export = self.export(function)?;
+        let mut live = self.instantiate_with(options.max_memory)?;
+        live.call_export(function, &export, input, options, false)
     }
 
     fn export(&self, function: &str) -> Result<ModuleExport> {
@@ -778,7 +854,7 @@ struct Live {
     store: Store<PluginState>,
     instance: Instance,
     memory: Memory,
-    plugin: Plugin,
+    plugin: CorePlugin,
     /// `nanoproc_alloc`, resolved on first use.
     alloc: Option<TypedFunc<i32, i32>>,
     /// Functions already resolved in this instance (reused instances only).
@@ -924,8 +1000,18 @@ fn kind_key(kind: LimitKind) -> &'static str {
 /// A plugin sandbox kept alive between calls (state persists). Not `Sync`: use one per
 /// thread, or [`Plugin::call`] for fresh sandboxes from any thread.
 pub struct PluginInstance {
-    live: Option<Live>,
-    plugin: Plugin,
+    kind: InstanceKind,
+}
+
+enum InstanceKind {
+    Core {
+        live: Option<Live>,
+        plugin: CorePlugin,
+    },
+    Component {
+        live: Option<typed::TypedLive>,
+        plugin: Arc<typed::ComponentPlugin>,
+    },
 }
 
 impl PluginInstance {
@@ -935,22 +1021,40 @@ impl PluginInstance {
     }
 
     /// Calls `function` in this instance with per-call limits. If the call traps or hits a
-    /// limit, the instance is discarded and the next call starts from a fresh one.
+    /// limit, the instance is discarded and the next call starts from a fresh one (an error
+    /// the plugin returned itself, [`Error::Guest`], keeps it).
     pub fn call_with(
         &mut self,
         function: &str,
         input: &[u8],
         options: &CallOptions,
     ) -> Result<Vec<u8>> {
-        let export = self.plugin.export(function)?;
-        let live = match &mut self.live {
-            Some(l) => l,
-            None => self.live.insert(self.plugin.instantiate()?),
-        };
-        let result = live.call_export(function, &export, input, options, true);
-        if matches!(result, Err(ref e) if !matches!(e, Error::Guest(_))) {
-            self.live = None;
+        let keep = |r: &Result<Vec<u8>>| !matches!(r, Err(e) if !matches!(e, Error::Guest(_)));
+        match &mut self.kind {
+            InstanceKind::Core { live, plugin } => {
+                let export = plugin.export(function)?;
+                let l = match live {
+                    Some(l) => l,
+                    None => live.insert(plugin.instantiate()?),
+                };
+                let result = l.call_export(function, &export, input, options, true);
+                if !keep(&result) {
+                    *live = None;
+                }
+                result
+            }
+            InstanceKind::Component { live, plugin } => {
+                plugin.check_function(function)?;
+                let l = match live {
+                    Some(l) => l,
+                    None => live.insert(plugin.instantiate(None)?),
+                };
+                let result = l.call(function, input, options);
+                if !keep(&result) {
+                    *live = None;
+                }
+                result
+            }
         }
-        result
     }
 }

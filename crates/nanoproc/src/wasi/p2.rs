@@ -10,8 +10,8 @@ use crate::wasi::fs_guard::FsGuard;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// Store state of a preview 2 sandbox.
-pub(crate) struct P2State<X = ()> {
+/// Store state of a preview 2 sandbox (opaque outside nanoproc).
+pub struct P2State<X = ()> {
     pub(crate) ctx: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) budget: MemoryBudget,

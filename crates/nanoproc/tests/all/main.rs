@@ -6,6 +6,7 @@
 //! stops the guest with the right error kind, after which the host still runs guests.
 
 mod abi;
+mod components;
 mod env;
 mod fs;
 mod guests;
