@@ -1,20 +1,31 @@
-//! `nanoproc call FILE.wasm FUNCTION [--input TEXT | --input-file F | stdin] [--repeat N]`.
+//! `nanoproc call FILE.wasm FUNCTION [--input TEXT | --input-file F | stdin] [--repeat N]` for
+//! plugins (core modules with the bytes ABI, components of the `nanoproc:plugin` world), and
+//! `nanoproc call COMPONENT.wasm 'pkg:name/iface#func' --args '<JSON array>'` for any other
+//! component function.
 
 use crate::flags::SandboxFlags;
 use crate::report;
 use clap::Args;
+use nanoproc::component::Component;
 use nanoproc::plugin::Plugin;
-use nanoproc::{JsonLinesSink, loader};
+use nanoproc::{JsonLinesSink, Loaded, ModuleKind, loader};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Call a plugin function (bytes in, bytes out) in a fresh sandbox; writes its output to stdout.
+/// Call a plugin function (bytes in, bytes out) or any component function (JSON arguments and
+/// result) in a fresh sandbox; writes its output to stdout.
 #[derive(Args)]
 pub struct CallCommand {
     #[command(flatten)]
     sandbox: SandboxFlags,
+
+    /// The arguments of a component function, as a JSON array (or an object by parameter
+    /// name), e.g. '[1, "two", {"x": 3, "y": 4}]'; the result is printed as JSON. Mapping:
+    /// docs/component-json.md [default: [] for components that are not plugins].
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["input", "input_file"])]
+    args: Option<String>,
 
     /// The input, as text.
     #[arg(long, short = 'i', value_name = "TEXT", conflicts_with = "input_file")]
@@ -40,11 +51,14 @@ pub struct CallCommand {
     #[arg(long)]
     no_cache: bool,
 
-    /// The plugin: a core module following docs/abi.md (.wasm or .wat).
+    /// A plugin (a core module following docs/abi.md, or a `nanoproc:plugin` component), or
+    /// any component (.wasm or .wat).
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
-    /// The exported function to call.
+    /// The function to call: a plugin function's name, or for a component
+    /// `pkg:name/iface#func` (`@version` optional) or a world-level `func`; `nanoproc inspect`
+    /// lists them.
     #[arg(value_name = "FUNCTION")]
     function: String,
 }
@@ -98,6 +112,19 @@ impl CallCommand {
         }
         let engine = eb.build()?;
         let loaded = loader::load_file(&engine, &self.file)?;
+        let typed_plugin = nanoproc::plugin::is_plugin_component(&loaded);
+        if loaded.kind == ModuleKind::Component && !typed_plugin {
+            return self.call_component(&engine, loaded, policy);
+        }
+        if self.args.is_some() {
+            return Err(nanoproc::Error::InvalidInput {
+                path: "--args".into(),
+                message: format!(
+                    "`{}` is a plugin: it takes bytes (--input, --input-file or stdin), not JSON arguments",
+                    self.file.display()
+                ),
+            });
+        }
         let mut builder = Plugin::builder(&engine).loaded(loaded).policy(policy);
         for kv in &self.config {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
@@ -119,6 +146,11 @@ impl CallCommand {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(&output);
         let _ = out.flush();
+        self.report_repeat(elapsed);
+        Ok(0)
+    }
+
+    fn report_repeat(&self, elapsed: std::time::Duration) {
         if self.repeat > 1 {
             eprintln!(
                 "nanoproc: {} calls in {:.1} ms ({:.1} µs per call, each in a fresh sandbox)",
@@ -127,6 +159,46 @@ impl CallCommand {
                 elapsed.as_secs_f64() * 1e6 / f64::from(self.repeat)
             );
         }
+    }
+
+    /// Calls a function of a component that is not a plugin: JSON arguments in, JSON out.
+    fn call_component(
+        &self,
+        engine: &nanoproc::Engine,
+        loaded: Loaded,
+        policy: nanoproc::Policy,
+    ) -> nanoproc::Result<i32> {
+        if !self.config.is_empty() {
+            return Err(nanoproc::Error::InvalidPolicy(
+                "--config is for plugins (`nanoproc:plugin` components read it with host.config-get); this component is called through its own world".into(),
+            ));
+        }
+        let args: serde_json::Value = match &self.args {
+            None => serde_json::Value::Array(Vec::new()),
+            Some(text) => {
+                serde_json::from_str(text).map_err(|e| nanoproc::Error::InvalidInput {
+                    path: "--args".into(),
+                    message: format!("not valid JSON: {e}"),
+                })?
+            }
+        };
+        let mut builder = Component::builder(engine).loaded(loaded).policy(policy);
+        if let Some(path) = &self.audit {
+            builder = builder.audit_sink(Arc::new(JsonLinesSink::create(path)?));
+        }
+        let component = builder.build()?;
+        let started = Instant::now();
+        let mut result = serde_json::Value::Null;
+        for _ in 0..self.repeat {
+            result = component.call_json(&self.function, &args)?;
+        }
+        let elapsed = started.elapsed();
+        let text = serde_json::to_string(&result)
+            .map_err(|e| nanoproc::Error::Internal(format!("cannot print the result: {e}")))?;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+        self.report_repeat(elapsed);
         Ok(0)
     }
 }

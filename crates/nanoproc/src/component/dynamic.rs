@@ -326,12 +326,21 @@ impl Component {
             return Ok(f);
         }
         let names: Vec<&str> = self.inner.functions.iter().map(|f| f.name()).collect();
-        let hint =
-            if name.contains('#') || self.inner.functions.iter().all(|f| f.interface.is_none()) {
-                String::new()
-            } else {
-                " (functions of exported interfaces are named `interface#function`)".to_string()
-            };
+        let same_function: Vec<&str> = self
+            .inner
+            .functions
+            .iter()
+            .filter(|f| f.interface.is_some() && f.function == name)
+            .map(|f| f.name())
+            .collect();
+        let hint = if !same_function.is_empty() {
+            format!(
+                " (functions of exported interfaces are named `interface#function`: did you mean `{}`?)",
+                same_function.join("` or `")
+            )
+        } else {
+            String::new()
+        };
         Err(Error::InvalidInput {
             path: "function".into(),
             message: format!(

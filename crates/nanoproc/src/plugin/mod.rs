@@ -607,6 +607,21 @@ struct Inner {
     shared: Arc<Shared>,
 }
 
+/// Whether `loaded` is a component of the `nanoproc:plugin` world (it exports the
+/// `nanoproc:plugin/handler` interface), i.e. a plugin rather than a component called through
+/// its own world.
+pub fn is_plugin_component(loaded: &Loaded) -> bool {
+    match &loaded.compiled {
+        Compiled::Module(_) => false,
+        Compiled::Component(c) => {
+            let engine = c.engine();
+            c.component_type()
+                .exports(engine)
+                .any(|(name, _)| name.split('@').next() == Some("nanoproc:plugin/handler"))
+        }
+    }
+}
+
 /// A loaded plugin: a core module speaking the bytes ABI (docs/abi.md), or a component of the
 /// `nanoproc:plugin` world (wit/plugin.wit). Cheap to clone, `Send + Sync`: call it from many
 /// threads at once; by default every call runs in a fresh sandbox (its own instance, memory
