@@ -282,3 +282,54 @@ fn large_components_decode() {
     }
     assert_eq!(seen, 4, "{list}");
 }
+
+/// Every name `inspect` lists is one `Component::call` (what `nanoproc call` runs) accepts,
+/// and it lists all of the component's exported functions except resource constructors and
+/// methods.
+#[test]
+fn callable_names_are_the_ones_component_call_takes() {
+    let world_level = r#"(component
+        (core module $m (func (export "f") (param i32) (result i32) local.get 0))
+        (core instance $i (instantiate $m))
+        (func (export "same") (param "x" u32) (result u32) (canon lift (core func $i "f")))
+    )"#;
+    let types = std::fs::read(component("types.wasm")).expect("read types.wasm");
+    for (name, bytes) in [
+        ("types.wasm", types),
+        ("inline.wat", world_level.as_bytes().to_vec()),
+    ] {
+        let listed: Vec<String> = world(&inspect(&bytes, name).expect("inspects"))
+            .callable()
+            .into_iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let c = nanoproc::component::Component::builder(crate::engine())
+            .wasm_bytes(bytes)
+            .name(name)
+            .policy(nanoproc::Policy::default())
+            .build()
+            .expect("component loads");
+        for n in &listed {
+            c.function(n).expect("a listed name is callable");
+        }
+        let mut sorted = listed.clone();
+        sorted.sort();
+        let mut all: Vec<String> = c
+            .functions()
+            .iter()
+            .map(|f| f.name().to_string())
+            .filter(|n| !n.contains("#["))
+            .collect();
+        all.sort();
+        assert_eq!(sorted, all, "{name}");
+    }
+    let c = nanoproc::component::Component::builder(crate::engine())
+        .wasm_bytes(world_level.as_bytes())
+        .policy(nanoproc::Policy::default())
+        .build()
+        .expect("component loads");
+    assert_eq!(
+        c.call_json("same", &serde_json::json!([7])).expect("calls"),
+        serde_json::json!(7)
+    );
+}
