@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of nanoproc on a fresh machine: installs what it needs (idempotently),
 # checks formatting, lints and the dependency tree (cargo deny, offline), checks that the
-# prebuilt example components match their sources, runs the exhaustion-at-scale programs
+# prebuilt example components match their sources, builds the Python and JavaScript example
+# components (cached by content hash outside the clone), runs the exhaustion-at-scale programs
 # with small counts and a ~20 s smoke run of every fuzz target, then the whole test suite
 # (unit, integration, CLI, the hostile-guest suite, and the checks that the prebuilt guests
 # and plugins match their sources). Ends with every runner's summary lines.
@@ -38,6 +39,9 @@ cargo test --workspace --locked --doc 2>&1
 
 step "example components: the committed ones match their sources"
 bash examples/components/build.sh --check
+
+step "example components in Python and JavaScript (built once, then cached outside the clone)"
+bash examples/components/build.sh --large
 
 step "exhaustion at scale (small counts; full sizes: bash scripts/scale.sh --full)"
 bash scripts/scale.sh --quick
