@@ -296,6 +296,17 @@ pub(crate) fn classify(
     }))
 }
 
+/// Whether `e` says the host ran out of something (a full instance pool, memory the OS
+/// refused) rather than anything being wrong with the guest.
+pub(crate) fn is_host_exhaustion(e: &wasmtime::Error) -> bool {
+    e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+        || e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.raw_os_error() == Some(12))
+        })
+}
+
 /// The error for a wall-clock limit hit, recorded in the audit trail.
 pub(crate) fn timeout_error(limit: std::time::Duration, audit: &crate::audit::Audit) -> Error {
     let detail = format!(

@@ -297,7 +297,11 @@ impl Sandbox {
 /// Instantiation failures that are neither a trap (in a start function) nor a limit are
 /// problems with the module itself (e.g. it needs shared memory): invalid input.
 fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
-    if e.is::<wasmtime::Trap>() || e.is::<crate::limits::LimitHit>() || e.is::<Error>() {
+    if e.is::<wasmtime::Trap>()
+        || e.is::<crate::limits::LimitHit>()
+        || e.is::<Error>()
+        || crate::error::is_host_exhaustion(&e)
+    {
         e
     } else {
         wasmtime::Error::new(Error::InvalidModule(format!(

@@ -62,6 +62,11 @@ impl Env {
         self.repo.join("examples/plugins/bin").join(name)
     }
 
+    /// Path of a prebuilt example component (`examples/components/bin`).
+    pub fn component_path(&self, name: &str) -> PathBuf {
+        self.repo.join("examples/components/bin").join(name)
+    }
+
     /// Loads a prebuilt guest on the fuel engine or the plain one (from the compile cache
     /// after the first time). Not kept between cases: a loaded module holds resources (its
     /// memory image) that the health check must see released.

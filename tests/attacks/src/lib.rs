@@ -161,6 +161,7 @@ pub fn catalogue() -> Vec<Case> {
     all.extend(cases::abi::cases());
     all.extend(cases::host_fn::cases());
     all.extend(cases::trap::cases());
+    all.extend(cases::component::cases());
     all
 }
 

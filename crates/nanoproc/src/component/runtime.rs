@@ -8,28 +8,23 @@ use crate::error::{Error, Result};
 use crate::limits::NestingGuard;
 use std::future::Future;
 
-thread_local! {
-    /// One current-thread runtime per thread that calls components: building one per call
-    /// would cost more than a small call.
-    static RUNTIME: Option<tokio::runtime::Runtime> = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok();
-}
-
-/// Runs `fut` to completion on this thread.
+/// Runs `fut` to completion on this thread, inside one guest-nesting level (see
+/// [`NestingGuard`]; `max_wasm_stack` is the engine's wasm stack limit).
 ///
-/// Code already inside a Tokio runtime cannot block it: a host function that calls back into
-/// a component (re-entry), or an embedder calling from an async task. There the future runs
-/// on a scoped helper thread, which inherits the caller's nesting depth so re-entry stays
-/// bounded by [`crate::limits::MAX_NESTED_CALLS`].
-pub(crate) fn block_on<F>(fut: F) -> Result<F::Output>
+/// The future is polled here, with Wasmtime's process-wide Tokio runtime driving timers and
+/// I/O, so calls need no per-thread resources. Code already inside a Tokio runtime cannot
+/// block it: a host function that calls back into a component (re-entry; it runs on the
+/// calling guest's fiber, whose stack cannot be measured), or an embedder calling from an
+/// async task. There the future runs on a scoped helper thread instead, which inherits the
+/// caller's nesting depth so re-entry stays bounded by [`crate::limits::MAX_NESTED_CALLS`].
+pub(crate) fn block_on<F>(max_wasm_stack: usize, fut: F) -> Result<F::Output>
 where
     F: Future + Send,
     F::Output: Send,
 {
     if tokio::runtime::Handle::try_current().is_err() {
-        return block_on_here(fut);
+        let _nesting = NestingGuard::enter(max_wasm_stack)?;
+        return Ok(wasmtime_wasi::runtime::in_tokio(fut));
     }
     let depth = NestingGuard::depth();
     std::thread::scope(|s| {
@@ -37,21 +32,13 @@ where
             .name("nanoproc-nested-call".into())
             .spawn_scoped(s, move || {
                 NestingGuard::set_depth(depth);
-                block_on_here(fut)
+                let _nesting = NestingGuard::enter(max_wasm_stack)?;
+                Ok(wasmtime_wasi::runtime::in_tokio(fut))
             })
             .map_err(|e| {
                 Error::HostExhausted(format!("cannot start a thread for a nested call: {e}"))
             })?
             .join()
             .map_err(|_| Error::Internal("a nested component call panicked".into()))?
-    })
-}
-
-fn block_on_here<F: Future>(fut: F) -> Result<F::Output> {
-    RUNTIME.with(|rt| match rt {
-        Some(rt) => Ok(rt.block_on(fut)),
-        None => Err(Error::HostExhausted(
-            "cannot start the Tokio runtime that drives component calls on this thread".into(),
-        )),
     })
 }

@@ -7,7 +7,7 @@
 use crate::audit::{Audit, Decision};
 use crate::engine::Engine;
 use crate::error::{Error, LimitKind, Result};
-use crate::limits::{LimitHit, MemoryBudget, NestingGuard};
+use crate::limits::{LimitHit, MemoryBudget};
 use crate::plugin::{CallOptions, HostFunctions};
 use crate::plugin::{CancelState, HostContext};
 use crate::policy::Policy;
@@ -220,7 +220,6 @@ pub(crate) fn instantiate(
     pre: &InstancePre<ComponentState>,
     max_memory: Option<u64>,
 ) -> Result<Live> {
-    let _nesting = NestingGuard::enter(shared.engine.max_wasm_stack())?;
     let mut store = new_store(shared, max_memory)?;
     arm(
         &mut store,
@@ -232,7 +231,7 @@ pub(crate) fn instantiate(
     let deadline = store.data().ext.call.deadline;
     let timeout = store.data().ext.call.timeout;
     let pre = pre.clone();
-    let instance = super::runtime::block_on(async {
+    let instance = super::runtime::block_on(shared.engine.max_wasm_stack(), async {
         with_deadline(deadline, pre.instantiate_async(&mut store), timeout).await
     })?
     .map_err(|e| classify(shared, setup_error(e)))?;
@@ -242,7 +241,11 @@ pub(crate) fn instantiate(
 /// Instantiation failures that are neither a trap nor a limit are problems with the
 /// component itself: invalid input.
 fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
-    if e.is::<wasmtime::Trap>() || e.is::<LimitHit>() || e.is::<Error>() {
+    if e.is::<wasmtime::Trap>()
+        || e.is::<LimitHit>()
+        || e.is::<Error>()
+        || crate::error::is_host_exhaustion(&e)
+    {
         e
     } else {
         wasmtime::Error::new(Error::InvalidModule(format!(
@@ -269,12 +272,11 @@ impl Live {
         F: FnOnce(&'a mut ComponentStore, &'a Instance) -> CallFuture<'a, R> + Send,
     {
         let shared = self.store.data().ext.shared.clone();
-        let _nesting = NestingGuard::enter(shared.engine.max_wasm_stack())?;
         arm(&mut self.store, options)?;
         let deadline = self.store.data().ext.call.deadline;
         let timeout = self.store.data().ext.call.timeout;
         let Live { store, instance } = self;
-        let result = super::runtime::block_on(async move {
+        let result = super::runtime::block_on(shared.engine.max_wasm_stack(), async move {
             with_deadline(deadline, f(store, instance), timeout).await
         })?;
         result.map_err(|e| classify(&shared, e))
