@@ -10,8 +10,10 @@ mod env;
 mod fs;
 mod guests;
 mod host_fns;
+mod http;
 mod limits;
 mod net;
+mod p2_policy;
 mod plugins;
 mod run;
 
