@@ -75,6 +75,7 @@ impl HttpOrigin {
                     .ok_or_else(|| bad("the port must be 1-65535 or `*`"))?,
             ),
         };
+        let wildcard = host.starts_with('*') && host != "*";
         let host = normalise_host(host);
         let valid_name = |h: &str| {
             !h.is_empty()
@@ -85,9 +86,12 @@ impl HttpOrigin {
                             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 })
         };
-        let rule = if host == "*" {
+        let rule = if host == "*" && !wildcard {
             HostRule::Any
-        } else if let Some(suffix) = host.strip_prefix("*.") {
+        } else if wildcard {
+            let suffix = host
+                .strip_prefix("*.")
+                .ok_or_else(|| bad("`*` must be the whole host or come before `.NAME`"))?;
             if !valid_name(suffix) {
                 return Err(bad("bad host name after `*.`"));
             }
