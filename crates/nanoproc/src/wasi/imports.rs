@@ -99,30 +99,17 @@ fn check_one(import: &str, name: &str, policy: &Policy, provided: &[&str]) -> Re
 }
 
 fn switched_off(import: &str, name: &str, groups: &[WasiInterface]) -> Error {
-    let (flag, key) = if groups.len() == 1 {
-        let g = groups[0];
-        (
-            format!("--allow-wasi {}", g.name()),
-            format!("{} = true", g.policy_key()),
-        )
-    } else {
-        (
-            "--allow-wasi sockets".to_string(),
-            "wasi.sockets = true".to_string(),
-        )
+    let group = match groups {
+        [g] => g.name().to_string(),
+        _ => "sockets".to_string(),
     };
-    let group = groups
-        .iter()
-        .map(|g| g.name())
-        .collect::<Vec<_>>()
-        .join("/");
     Error::Denied {
         what: format!(
             "`{name}` imports `{import}`, which its policy switches off (WASI interface group `{group}`)"
         ),
         how: format!(
-            "switch it on with {flag} or `{key}` in the policy file (it is off because of --deny-wasi {group} or `{}`)",
-            key.replace("true", "false")
+            "switch it on with --allow-wasi {group} or `wasi.{} = true` in the policy file",
+            group.replace('-', "_")
         ),
     }
 }
@@ -133,7 +120,17 @@ fn unknown(import: &str, name: &str, provided: &[&str]) -> Error {
         .map(|(i, _)| i.split('/').next().unwrap_or(i))
         .collect();
     packages.dedup();
-    let mut list = packages.join(", ");
+    let mut list = packages
+        .iter()
+        .map(|p| {
+            if *p == "wasi:http" {
+                "wasi:http (outgoing requests)".to_string()
+            } else {
+                p.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     for p in provided {
         list.push_str(", ");
         list.push_str(p);
@@ -141,7 +138,7 @@ fn unknown(import: &str, name: &str, provided: &[&str]) -> Error {
     Error::Denied {
         what: format!("`{name}` imports `{import}`, which nanoproc does not provide"),
         how: format!(
-            "no flag or policy key can allow it; provided here: {list} (outgoing wasi:http only); run `nanoproc inspect {name}` to list its imports"
+            "no flag or policy key can allow it; provided here: {list}; run `nanoproc inspect {name}` to list its imports"
         ),
     }
 }
