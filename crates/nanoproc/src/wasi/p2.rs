@@ -26,7 +26,7 @@ pub(crate) struct P2State<X = ()> {
     /// The policy's HTTP allow-list and limits, with the audit trail.
     pub(crate) http_hooks: HttpHooks,
     /// What the front door keeps per sandbox.
-    #[allow(dead_code, reason = "`run` keeps nothing; component plugins read theirs")]
+    #[allow(dead_code, reason = "read by component plugins; `run` keeps ()")]
     pub(crate) ext: X,
 }
 
