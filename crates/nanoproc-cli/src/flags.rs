@@ -2,6 +2,7 @@
 //! resolution into one validated `Policy` (policy file first, flags on top).
 
 use clap::Args;
+use nanoproc::policy::WasiInterface;
 use nanoproc::policy::units::{parse_duration, parse_size};
 use nanoproc::{Error, Policy, PolicyFile};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,32 @@ pub struct SandboxFlags {
     /// Allow DNS lookups (wasi:sockets/ip-name-lookup).
     #[arg(long)]
     pub allow_dns: bool,
+
+    /// Allow outgoing wasi:http requests to ORIGIN: SCHEME://HOST[:PORT], e.g.
+    /// `https://api.example.com`, `http://127.0.0.1:8080`, `https://*.example.com` (port left
+    /// out: the scheme's default). The host sends them; --allow-net is not needed. Repeatable.
+    #[arg(long = "allow-http", value_name = "ORIGIN")]
+    pub allow_http: Vec<String>,
+
+    /// Time limit of one outgoing HTTP request, from sending it to the end of its response
+    /// body, e.g. 5s [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub http_timeout: Option<Duration>,
+
+    /// Cap on one outgoing HTTP response body, e.g. 1MiB [default: 16MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_http_response: Option<u64>,
+
+    /// Switch a group of WASI preview 2 interfaces off: a component importing one is refused
+    /// at load. NAME: environment, exit, stdio, clocks, random, filesystem, tcp, udp,
+    /// ip-name-lookup, sockets (tcp + udp + ip-name-lookup), http. Repeatable.
+    #[arg(long = "deny-wasi", value_name = "NAME")]
+    pub deny_wasi: Vec<String>,
+
+    /// Switch a group of WASI preview 2 interfaces back on (all are on by default; this
+    /// overrides `[wasi] NAME = false` in a policy file). Same names as --deny-wasi. Repeatable.
+    #[arg(long = "allow-wasi", value_name = "NAME")]
+    pub allow_wasi: Vec<String>,
 
     /// Let the guest create symbolic links in writable mounts (refused by default: a link
     /// left behind that points outside its mount is a trap for host tools that follow it).
@@ -109,6 +136,32 @@ impl SandboxFlags {
         for n in &self.allow_net {
             b.allow_net(n)
                 .map_err(|e| Error::InvalidPolicy(format!("--allow-net: {}", e.detail())))?;
+        }
+        for o in &self.allow_http {
+            b.allow_http(o)
+                .map_err(|e| Error::InvalidPolicy(format!("--allow-http: {}", e.detail())))?;
+        }
+        if let Some(t) = self.http_timeout {
+            b.http_timeout(t);
+        }
+        if let Some(m) = self.max_http_response {
+            b.max_http_response_bytes(m);
+        }
+        for (flag, names, on) in [
+            ("--allow-wasi", &self.allow_wasi, true),
+            ("--deny-wasi", &self.deny_wasi, false),
+        ] {
+            for n in names {
+                let groups = WasiInterface::parse_group(n).ok_or_else(|| {
+                    Error::InvalidPolicy(format!(
+                        "{flag} `{n}`: not a WASI interface group; one of: {}",
+                        WasiInterface::names()
+                    ))
+                })?;
+                for g in groups {
+                    b.wasi_interface(g, on);
+                }
+            }
         }
         for h in &self.allow_host_fn {
             b.allow_host_fn(h.clone());

@@ -651,3 +651,195 @@ fn policy_file_sets_the_new_limits() {
         text(&o.stderr)
     );
 }
+
+fn component(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/components/bin")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A server on 127.0.0.1 answering every request with `reply` (`None`: never answering).
+fn http_server(reply: Option<&'static [u8]>) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match conn.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                match reply {
+                    Some(r) => {
+                        let _ = conn.write_all(r);
+                    }
+                    None => std::thread::sleep(std::time::Duration::from_secs(60)),
+                }
+            });
+        }
+    });
+    port
+}
+
+const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+
+#[test]
+fn http_requests_need_allow_http() {
+    let port = http_server(Some(HELLO));
+    let url = format!("http://127.0.0.1:{port}/");
+    let audit = tempfile::NamedTempFile::new().expect("audit file");
+    let audit_path = audit.path().display().to_string();
+    let o = nanoproc(&[
+        "run",
+        "--audit",
+        &audit_path,
+        &component("http_get.wasm"),
+        "--",
+        &url,
+    ]);
+    assert_code(&o, 1);
+    assert!(
+        text(&o.stderr).contains("HttpRequestDenied"),
+        "{}",
+        text(&o.stderr)
+    );
+    let trail = std::fs::read_to_string(audit.path()).expect("audit");
+    assert!(
+        trail.contains(r#""what":"http.request""#) && trail.contains("--allow-http"),
+        "{trail}"
+    );
+
+    let origin = format!("http://127.0.0.1:{port}");
+    let o = nanoproc(&[
+        "run",
+        "--allow-http",
+        &origin,
+        &component("http_get.wasm"),
+        "--",
+        &url,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(text(&o.stdout), "200\nhello");
+}
+
+#[test]
+fn http_limits_have_flags() {
+    let stalled = http_server(None);
+    let origin = format!("http://127.0.0.1:{stalled}");
+    let o = nanoproc(&[
+        "run",
+        "--allow-http",
+        &origin,
+        "--http-timeout",
+        "200ms",
+        &component("http_get.wasm"),
+        "--",
+        &format!("{origin}/"),
+    ]);
+    assert_code(&o, 1);
+    assert!(text(&o.stderr).contains("Timeout"), "{}", text(&o.stderr));
+
+    let big = http_server(Some(b"HTTP/1.1 200 OK\r\ncontent-length: 4096\r\n\r\n"));
+    let origin = format!("http://127.0.0.1:{big}");
+    let o = nanoproc(&[
+        "run",
+        "--allow-http",
+        &origin,
+        "--max-http-response",
+        "1KiB",
+        &component("http_get.wasm"),
+        "--",
+        &format!("{origin}/"),
+    ]);
+    assert_code(&o, 1);
+    assert!(
+        text(&o.stderr).contains("HttpResponseBodySize"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn bad_http_origins_and_interface_names_are_invalid_policy() {
+    let o = nanoproc(&["run", "--allow-http", "ftp://x", &guest("hello.wasm")]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "invalid policy", "--allow-http");
+    let o = nanoproc(&["run", "--deny-wasi", "keyvalue", &guest("hello.wasm")]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "invalid policy", "--deny-wasi");
+    assert!(
+        text(&o.stderr).contains("ip-name-lookup"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn switched_off_interfaces_are_refused_at_load() {
+    let o = nanoproc(&[
+        "run",
+        "--deny-wasi",
+        "http",
+        &component("http_get.wasm"),
+        "--",
+        "http://127.0.0.1:9/",
+    ]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "denied", "--allow-wasi http");
+    assert!(
+        text(&o.stderr).contains("wasi:http/"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let o = nanoproc(&["run", "--deny-wasi", "sockets", &guest("net_p2.wasm")]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "denied", "wasi:sockets/");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, "[wasi]\nhttp = false\n").expect("write policy");
+    let policy = policy.display().to_string();
+    let o = nanoproc(&[
+        "run",
+        "--policy",
+        &policy,
+        &component("http_get.wasm"),
+        "--",
+        "http://127.0.0.1:9/",
+    ]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "denied", "wasi.http = true");
+    // The flag wins over the file: the component loads, and its request is denied.
+    let o = nanoproc(&[
+        "run",
+        "--policy",
+        &policy,
+        "--allow-wasi",
+        "http",
+        &component("http_get.wasm"),
+        "--",
+        "http://127.0.0.1:9/",
+    ]);
+    assert_code(&o, 1);
+    assert!(
+        text(&o.stderr).contains("HttpRequestDenied"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn unknown_component_interfaces_are_refused() {
+    let o = nanoproc(&["run", &component("missiles.wasm")]);
+    assert_code(&o, 125);
+    assert_one_line(&o, "denied", "acme:missiles/launch");
+}

@@ -22,9 +22,10 @@ pub struct AuditEvent {
     /// Milliseconds since the Unix epoch.
     pub time_ms: u64,
     /// What kind of capability: `fs.mount`, `fs.file`, `env`, `net.connect`, `net.dns`,
-    /// `limit.memory`, `limit.timeout`, `limit.fuel`, `limit.output`, `exit`, `trap`, …
+    /// `http.request`, `limit.memory`, `limit.timeout`, `limit.fuel`, `limit.output`,
+    /// `limit.http`, `exit`, `trap`, …
     pub what: String,
-    /// The target: a path, a variable name, a socket address, a limit value.
+    /// The target: a path, a variable name, a socket address, a URL, a limit value.
     pub target: String,
     /// Allowed or denied.
     pub decision: Decision,

@@ -255,7 +255,7 @@ fn needs(imports: &BTreeMap<Capability, Vec<String>>) -> Vec<String> {
     }
     if has(Capability::Http) {
         out.push(
-            "wasi:http is not provided by `nanoproc run` yet; the module will fail to link"
+            "--allow-http SCHEME://HOST[:PORT] for each origin it sends HTTP requests to"
                 .to_string(),
         );
     }

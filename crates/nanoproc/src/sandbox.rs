@@ -78,6 +78,13 @@ impl Prepared {
                 PreparedCode::Core(pre)
             }
             Compiled::Component(component) => {
+                crate::wasi::check_imports(
+                    engine.wasmtime(),
+                    component,
+                    &loaded.name,
+                    &policy,
+                    &[],
+                )?;
                 let mut linker = wasmtime::component::Linker::<P2State>::new(engine.wasmtime());
                 crate::wasi::p2::add_to_linker(&mut linker)
                     .map_err(|e| Error::Internal(format!("cannot link WASI preview 2: {e:#}")))?;
@@ -217,7 +224,7 @@ impl Sandbox {
                 )
             }
             PreparedCode::Component(pre) => {
-                let state = P2State::new(wasi.build(), fs, budget, ());
+                let state = P2State::new(wasi.build(), fs, budget, policy, &self.audit, ());
                 let mut store = Store::new(inner.engine.wasmtime(), state);
                 let fuel = configure_store(&inner.engine, &mut store, policy)?;
                 let pre = pre.clone();

@@ -1,5 +1,5 @@
-;; http_import: a preview 2 command that imports `wasi:http/outgoing-handler`, which nanoproc
-;; does not link (yet). It must be refused before it runs, naming the interface.
+;; http_import: a preview 2 command that imports `wasi:http/outgoing-handler` with a made-up
+;; `handle` type. The linker's type check must refuse it before it runs, naming the interface.
 (component $C
   (type $handler (instance
     (export "handle" (func (param "url" string) (result u32)))))

@@ -67,6 +67,15 @@ impl Env {
         self.repo.join("examples/components/bin").join(name)
     }
 
+    /// Runs prebuilt example component `name` with `args` under `policy` (no fuel).
+    pub fn run_component(&self, name: &str, args: &[&str], policy: &mut PolicyBuilder) -> Got {
+        policy.args(args.iter().copied());
+        match loader::load_file(&self.plain, &self.component_path(name)) {
+            Ok(loaded) => run_loaded(&self.plain, &loaded, policy),
+            Err(e) => Got::failed(e),
+        }
+    }
+
     /// Loads a prebuilt guest on the fuel engine or the plain one (from the compile cache
     /// after the first time). Not kept between cases: a loaded module holds resources (its
     /// memory image) that the health check must see released.

@@ -130,7 +130,13 @@ pub(crate) fn link(
     provided: &[&str],
     extra: impl FnOnce(&mut Linker<ComponentState>) -> wasmtime::Result<()>,
 ) -> Result<InstancePre<ComponentState>> {
-    let _ = provided;
+    crate::wasi::check_imports(
+        shared.engine.wasmtime(),
+        component,
+        &shared.name,
+        &shared.policy,
+        provided,
+    )?;
     let mut linker = Linker::<ComponentState>::new(shared.engine.wasmtime());
     crate::wasi::p2::add_to_linker(&mut linker)
         .and_then(|()| extra(&mut linker))

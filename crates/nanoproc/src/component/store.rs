@@ -102,7 +102,14 @@ fn new_store(shared: &Arc<Shared>, max_memory: Option<u64>) -> Result<ComponentS
     };
     let mut store = Store::new(
         shared.engine.wasmtime(),
-        P2State::new(builder.build(), fs, budget, ext),
+        P2State::new(
+            builder.build(),
+            fs,
+            budget,
+            &shared.policy,
+            &shared.audit,
+            ext,
+        ),
     );
     store.limiter(|s| &mut s.budget);
     if shared.engine.fuel_enabled() {

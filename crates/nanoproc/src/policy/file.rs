@@ -4,7 +4,7 @@
 //! resolved against the policy file's directory. See `docs/policy.md` for every key.
 
 use super::units::{parse_duration, parse_size};
-use super::{ClockMode, OutputMode, PolicyBuilder, StdinMode};
+use super::{ClockMode, OutputMode, PolicyBuilder, StdinMode, WasiInterface};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -33,6 +33,12 @@ pub struct PolicyFile {
     pub allowed_outbound_hosts: Vec<String>,
     /// Whether DNS lookups are allowed. Example: `allow_dns = true`
     pub allow_dns: Option<bool>,
+    /// Origins outgoing `wasi:http` requests may go to (Spin's former key). Example:
+    /// `allowed_http_hosts = ["https://api.example.com", "http://127.0.0.1:8080"]`
+    #[serde(default)]
+    pub allowed_http_hosts: Vec<String>,
+    /// WASI preview 2 interface switches, all on by default. Example: `[wasi] sockets = false`
+    pub wasi: Option<WasiSection>,
     /// Standard streams. Example: `[stdio] stdout = "capture"`
     pub stdio: Option<StdioSection>,
     /// `"host"` (default) or `"frozen"`.
@@ -101,6 +107,67 @@ pub struct LimitsSection {
     pub disk_quota: Option<SizeValue>,
     /// Descriptors the guest may hold open at once (default 1024). Example: `max_fds = 256`
     pub max_fds: Option<u32>,
+    /// Time limit of one outgoing HTTP request (default 30 s). Example: `http_timeout = "5s"`
+    pub http_timeout: Option<SizeValue>,
+    /// Cap on one outgoing HTTP response body (default 16 MiB). Example: `max_http_response = "1MiB"`
+    pub max_http_response: Option<SizeValue>,
+}
+
+/// The `[wasi]` table: `NAME = false` switches a group of WASI preview 2 interfaces off
+/// (a component importing one is refused at load). All default to `true`. `sockets` sets
+/// `tcp`, `udp` and `ip_name_lookup` together; the finer keys win over it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WasiSection {
+    /// `wasi:cli/environment` (arguments and environment variables).
+    pub environment: Option<bool>,
+    /// `wasi:cli/exit`.
+    pub exit: Option<bool>,
+    /// `wasi:cli/stdin`, `stdout`, `stderr`, `terminal-*`.
+    pub stdio: Option<bool>,
+    /// `wasi:clocks/*`.
+    pub clocks: Option<bool>,
+    /// `wasi:random/*`.
+    pub random: Option<bool>,
+    /// `wasi:filesystem/*`.
+    pub filesystem: Option<bool>,
+    /// `tcp`, `udp` and `ip_name_lookup` together.
+    pub sockets: Option<bool>,
+    /// `wasi:sockets/tcp`, `tcp-create-socket`.
+    pub tcp: Option<bool>,
+    /// `wasi:sockets/udp`, `udp-create-socket`.
+    pub udp: Option<bool>,
+    /// `wasi:sockets/ip-name-lookup`.
+    pub ip_name_lookup: Option<bool>,
+    /// `wasi:http/types`, `wasi:http/outgoing-handler`.
+    pub http: Option<bool>,
+}
+
+impl WasiSection {
+    fn apply(&self, b: &mut PolicyBuilder) {
+        use WasiInterface as W;
+        if let Some(on) = self.sockets {
+            for i in [W::Tcp, W::Udp, W::IpNameLookup] {
+                b.wasi_interface(i, on);
+            }
+        }
+        for (iface, value) in [
+            (W::Environment, self.environment),
+            (W::Exit, self.exit),
+            (W::Stdio, self.stdio),
+            (W::Clocks, self.clocks),
+            (W::Random, self.random),
+            (W::Filesystem, self.filesystem),
+            (W::Tcp, self.tcp),
+            (W::Udp, self.udp),
+            (W::IpNameLookup, self.ip_name_lookup),
+            (W::Http, self.http),
+        ] {
+            if let Some(on) = value {
+                b.wasi_interface(iface, on);
+            }
+        }
+    }
 }
 
 /// A number, or a string with a unit.
@@ -184,6 +251,13 @@ impl PolicyFile {
                 Error::InvalidPolicy(format!("allowed_outbound_hosts: {}", e.detail()))
             })?;
         }
+        for h in &self.allowed_http_hosts {
+            b.allow_http(h)
+                .map_err(|e| Error::InvalidPolicy(format!("allowed_http_hosts: {}", e.detail())))?;
+        }
+        if let Some(w) = &self.wasi {
+            w.apply(b);
+        }
         for h in &self.host_functions {
             b.allow_host_fn(h.clone());
         }
@@ -236,6 +310,12 @@ impl PolicyFile {
             }
             if let Some(n) = l.max_fds {
                 b.max_fds(n);
+            }
+            if let Some(t) = &l.http_timeout {
+                b.http_timeout(t.duration("limits.http_timeout")?);
+            }
+            if let Some(m) = &l.max_http_response {
+                b.max_http_response_bytes(m.bytes("limits.max_http_response")?);
             }
         }
         Ok(())
@@ -310,6 +390,10 @@ mod tests {
             clocks = "frozen"
             random_seed = 7
             allow_symlinks = true
+            allowed_http_hosts = ["http://127.0.0.1:8080", "https://*.example.com"]
+            [wasi]
+            sockets = false
+            udp = true
             [stdio]
             stdout = "capture"
             [limits]
@@ -319,6 +403,8 @@ mod tests {
             max_output = 1024
             disk_quota = "64MiB"
             max_fds = 256
+            http_timeout = "5s"
+            max_http_response = "1MiB"
         "#;
         let f = PolicyFile::parse(text, "p.toml").expect("parses");
         let mut b = PolicyBuilder::new();
@@ -333,6 +419,13 @@ mod tests {
         assert_eq!(p.stdout, OutputMode::Capture);
         assert_eq!(p.clocks, ClockMode::Frozen);
         assert!(p.mounts[0].writable);
+        assert_eq!(p.http.allowed_hosts.len(), 2);
+        assert_eq!(p.http.timeout, std::time::Duration::from_secs(5));
+        assert_eq!(p.http.max_response_bytes, 1 << 20);
+        assert_eq!(
+            p.wasi.disabled(),
+            &[WasiInterface::Tcp, WasiInterface::IpNameLookup]
+        );
     }
 
     #[test]
@@ -371,5 +464,11 @@ mod tests {
             .and_then(|f| f.apply(&mut PolicyBuilder::new(), Path::new(".")))
             .expect_err("bad choice");
         assert!(err.to_string().contains("stdio.stdout"), "{err}");
+        let err = PolicyFile::parse("allowed_http_hosts = [\"ftp://x\"]\n", "p.toml")
+            .and_then(|f| f.apply(&mut PolicyBuilder::new(), Path::new(".")))
+            .expect_err("bad origin");
+        assert!(err.to_string().contains("allowed_http_hosts"), "{err}");
+        let err = PolicyFile::parse("[wasi]\nsocket = false\n", "p.toml").expect_err("typo");
+        assert!(err.to_string().contains("did you mean `sockets`?"), "{err}");
     }
 }

@@ -5,12 +5,17 @@
 //! place ([`crate::wasi`] and [`crate::limits`]).
 
 mod file;
+mod http;
 mod net;
 pub mod units;
+mod wasi;
 
 pub use file::PolicyFile;
+pub(crate) use http::normalise_host;
+pub use http::{DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_HTTP_RESPONSE, HttpOrigin, HttpPolicy};
 pub(crate) use net::ResolvedPattern;
 pub use net::{HostPattern, Protocol};
+pub use wasi::{WasiInterface, WasiSwitches};
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -147,6 +152,8 @@ pub struct Policy {
     pub(crate) stdout: OutputMode,
     pub(crate) stderr: OutputMode,
     pub(crate) net: NetPolicy,
+    pub(crate) http: HttpPolicy,
+    pub(crate) wasi: WasiSwitches,
     pub(crate) clocks: ClockMode,
     pub(crate) random_seed: Option<u64>,
     pub(crate) limits: Limits,
@@ -178,6 +185,14 @@ impl Policy {
     /// Network grants.
     pub fn net(&self) -> &NetPolicy {
         &self.net
+    }
+    /// Outgoing HTTP grants and limits.
+    pub fn http(&self) -> &HttpPolicy {
+        &self.http
+    }
+    /// Which WASI preview 2 interface groups a component may import.
+    pub fn wasi(&self) -> &WasiSwitches {
+        &self.wasi
     }
     /// Resource limits.
     pub fn limits(&self) -> &Limits {
@@ -231,6 +246,10 @@ impl Policy {
 /// * no directories or files, no environment variables, no arguments;
 /// * stdin is empty, stdout and stderr go to the host's streams;
 /// * no sockets and no DNS;
+/// * no outgoing HTTP requests; when some are allowed, each is limited to
+///   [`DEFAULT_HTTP_TIMEOUT`] and a response body of [`DEFAULT_MAX_HTTP_RESPONSE`];
+/// * every WASI preview 2 interface may be imported (what it reaches still needs a grant
+///   above); [`PolicyBuilder::wasi_interface`] switches groups off;
 /// * host clocks and secure random numbers (nearly every runtime reads both at start-up,
 ///   and neither reaches any other resource; use [`ClockMode::Frozen`] and
 ///   [`PolicyBuilder::random_seed`] for reproducible runs);
@@ -351,6 +370,43 @@ impl PolicyBuilder {
     /// Allows DNS lookups (`wasi:sockets/ip-name-lookup`). Off by default.
     pub fn allow_dns(&mut self, allow: bool) -> &mut Self {
         self.policy.net.allow_dns = allow;
+        self
+    }
+
+    /// Allows outgoing `wasi:http` requests to `origin` (see [`HttpOrigin::parse`]):
+    /// `https://api.example.com`, `http://127.0.0.1:8080`, `https://*.example.com`. A port
+    /// left out means the scheme's default. The host sends the request (and resolves the
+    /// name), so no `allow_net` grant is needed or used for it.
+    pub fn allow_http(&mut self, origin: &str) -> Result<&mut Self> {
+        let o = HttpOrigin::parse(origin).map_err(Error::InvalidPolicy)?;
+        if !self.policy.http.allowed_hosts.contains(&o) {
+            self.policy.http.allowed_hosts.push(o);
+        }
+        Ok(self)
+    }
+
+    /// Limits each outgoing HTTP request to `timeout`, from sending it to the end of its
+    /// response body (connect, first byte, each gap between body chunks, and the whole).
+    /// Default [`DEFAULT_HTTP_TIMEOUT`]. A request over it fails with `connection-timeout`,
+    /// `connection-read-timeout` or `http-response-timeout` and is a `limit.http` audit event.
+    pub fn http_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.policy.http.timeout = timeout;
+        self
+    }
+
+    /// Caps each outgoing HTTP response body at `bytes`. Default
+    /// [`DEFAULT_MAX_HTTP_RESPONSE`]. A response over it fails with
+    /// `http-response-body-size` and is a `limit.http` audit event.
+    pub fn max_http_response_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.policy.http.max_response_bytes = bytes;
+        self
+    }
+
+    /// Switches a group of WASI preview 2 interfaces on or off (all are on by default). A
+    /// component importing an interface that is off is refused when it is prepared, with
+    /// [`Error::Denied`] naming the interface.
+    pub fn wasi_interface(&mut self, iface: WasiInterface, on: bool) -> &mut Self {
+        self.policy.wasi.set(iface, on);
         self
     }
 
@@ -524,6 +580,11 @@ impl PolicyBuilder {
         if p.limits.max_memory == 0 {
             return Err(Error::InvalidPolicy(
                 "max_memory must be greater than zero".into(),
+            ));
+        }
+        if p.http.timeout == Duration::ZERO {
+            return Err(Error::InvalidPolicy(
+                "http_timeout must be greater than zero".into(),
             ));
         }
         if p.limits.timeout == Some(Duration::ZERO) {

@@ -16,9 +16,12 @@ use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 pub(crate) mod fs_audit;
 pub(crate) mod fs_guard;
+pub(crate) mod http;
+pub(crate) mod imports;
 pub(crate) mod p2;
 pub(crate) mod p2_fs;
 use fs_guard::{FsGuard, Preopen};
+pub(crate) use imports::check_imports;
 
 /// The host-side handles a running sandbox keeps next to its WASI context.
 pub struct WasiParts {

@@ -11,9 +11,11 @@ mod env;
 mod fs;
 mod guests;
 mod host_fns;
+mod http;
 mod inspect;
 mod limits;
 mod net;
+mod p2_policy;
 mod plugins;
 mod run;
 

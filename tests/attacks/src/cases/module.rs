@@ -123,6 +123,14 @@ pub fn cases() -> Vec<Case> {
             unknown_import,
         ),
         Case::new(
+            "module.unknown_interface",
+            Module,
+            "`missiles.wasm`, a WASI command component that also imports `acme:missiles/launch`",
+            "components may import only the WASI interfaces nanoproc provides: refused at load, naming the interface, before anything is linked",
+            Expect::Error(Denied, "acme:missiles/launch"),
+            unknown_interface,
+        ),
+        Case::new(
             "module.wasi_import_wrong_type",
             Module,
             "a command importing WASI `fd_write` with the wrong signature",
@@ -482,4 +490,8 @@ fn plugin_start_loop(cx: &Ctx) -> Result<Got, String> {
         Ok(_) => Got::bare(End::Returned(Vec::new())),
         Err(e) => Got::failed(e),
     })
+}
+
+fn unknown_interface(cx: &Ctx) -> Result<Got, String> {
+    Ok(cx.env.run_component("missiles.wasm", &[], &mut captured()))
 }

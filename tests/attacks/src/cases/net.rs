@@ -1,5 +1,6 @@
 //! Network: TCP and UDP to addresses the policy does not allow, DNS without the grant, and
-//! an HTTP interface nanoproc does not provide.
+//! outgoing HTTP (`examples/components/bin/http_get.wasm`) to origins the policy does not
+//! allow, past its response cap and its timeout, or with `wasi:http` switched off.
 //!
 //! The UDP and DNS attacks use `guests/sockets_p2.wat`, a component calling `wasi:sockets`
 //! directly. Each of those cases also runs the same attack *with* the grant and checks it
@@ -9,11 +10,15 @@ use crate::env::captured;
 use crate::expect::ErrorKind::Denied;
 use crate::{Case, Category::Network, Ctx, Expect, Got};
 use nanoproc::Decision;
+use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The wasi:sockets attacker, with `OP_NUMBER` and `PORT_NUMBER` to fill in.
 pub const SOCKETS: &str = include_str!("../../guests/sockets_p2.wat");
-/// A command importing `wasi:http/outgoing-handler`.
+/// A command importing `wasi:http/outgoing-handler` with a made-up type.
 pub const HTTP_IMPORT: &str = include_str!("../../guests/http_import.wat");
 
 /// The network cases.
@@ -96,10 +101,58 @@ pub fn cases() -> Vec<Case> {
             dns_std,
         ),
         Case::new(
-            "net.http_import",
+            "net.http_denied",
             Network,
-            "a component importing `wasi:http/outgoing-handler`",
-            "nanoproc does not link wasi:http: refused before it runs, naming the interface",
+            "`http_get.wasm` GETs a server on 127.0.0.1, no HTTP grant",
+            "every request is checked against `allowed_http_hosts` (empty): `HttpRequestDenied`, audited, the server sees nothing (and with the grant it answers)",
+            Expect::Exit(1),
+            http_denied,
+        ),
+        Case::new(
+            "net.http_other_origin",
+            Network,
+            "GET another port of the host whose one origin `http://127.0.0.1:P` is allowed",
+            "origins are per scheme, host and port",
+            Expect::Exit(1),
+            http_other_origin,
+        ),
+        Case::new(
+            "net.http_via_socket_grant",
+            Network,
+            "GET a server whose address `--allow-net` allows, without `--allow-http`",
+            "the host sends HTTP requests; a socket grant does not allow them",
+            Expect::Exit(1),
+            http_via_socket_grant,
+        ),
+        Case::new(
+            "net.http_response_flood",
+            Network,
+            "an allowed server answers with 64 KiB (no content-length) under a 1 KiB response cap",
+            "the body is cut off at the cap with `HttpResponseBodySize`, audited as `limit.http`",
+            Expect::Exit(1),
+            http_response_flood,
+        ),
+        Case::new(
+            "net.http_stall",
+            Network,
+            "an allowed server never answers; 300 ms HTTP timeout",
+            "every request ends by its timeout, audited as `limit.http`; the guest is not stuck",
+            Expect::Exit(1),
+            http_stall,
+        ),
+        Case::new(
+            "net.http_switched_off",
+            Network,
+            "`http_get.wasm` under a policy with `[wasi] http = false`",
+            "an import of a switched-off interface is refused at load, naming it and the switch",
+            Expect::Error(Denied, "--allow-wasi http"),
+            http_switched_off,
+        ),
+        Case::new(
+            "net.http_mistyped_import",
+            Network,
+            "a component importing `wasi:http/outgoing-handler` with a made-up function type",
+            "imports are type-checked when linked: refused before it runs, naming the interface",
             Expect::Error(Denied, "wasi:http/outgoing-handler"),
             http_import,
         ),
@@ -271,6 +324,200 @@ fn dns_std(cx: &Ctx) -> Result<Got, String> {
         .run_guest("net_p2.wasm", &[&format!("localhost:{port}")], &mut b);
     untouched(&l)?;
     Ok(got)
+}
+
+/// A server on 127.0.0.1 that answers every request with `reply` (`None`: never answers,
+/// holding the connection open), one connection at a time, counting the requests it read.
+/// Dropping it stops its thread and closes its sockets, so the health check sees no leak.
+struct HttpServer {
+    port: u16,
+    hits: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn http_server(reply: Option<Vec<u8>>) -> Result<HttpServer, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen: {e}"))?;
+    l.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let port = l.local_addr().map_err(|e| e.to_string())?.port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (counter, stopped) = (hits.clone(), stop.clone());
+    let thread = std::thread::spawn(move || {
+        let tick = Duration::from_millis(5);
+        while !stopped.load(Ordering::SeqCst) {
+            let Ok((mut conn, _)) = l.accept() else {
+                std::thread::sleep(tick);
+                continue;
+            };
+            let _ = conn.set_nonblocking(false);
+            let _ = conn.set_read_timeout(Some(tick));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && !stopped.load(Ordering::SeqCst) {
+                match conn.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    Ok(_) => break,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(_) => break,
+                }
+            }
+            if !head.ends_with(b"\r\n\r\n") {
+                continue;
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            match &reply {
+                Some(r) => {
+                    let _ = conn.write_all(r);
+                }
+                None => {
+                    while !stopped.load(Ordering::SeqCst) {
+                        std::thread::sleep(tick);
+                    }
+                }
+            }
+        }
+    });
+    Ok(HttpServer {
+        port,
+        hits,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+
+/// `Err` unless the server saw no request and the run audited an `http.request` denial.
+fn http_refused(got: &Got, hits: &AtomicUsize, url: &str) -> Result<(), String> {
+    if hits.load(Ordering::SeqCst) != 0 {
+        return Err("the server received a request".into());
+    }
+    if !String::from_utf8_lossy(&got.stderr).contains("HttpRequestDenied") {
+        return Err(format!(
+            "the guest did not see HttpRequestDenied: {}",
+            got.summary()
+        ));
+    }
+    if !got.events.iter().any(|e| {
+        e.what == "http.request" && e.decision == Decision::Denied && e.target.starts_with(url)
+    }) {
+        return Err(format!(
+            "no `http.request` denial of {url} in the audit trail"
+        ));
+    }
+    Ok(())
+}
+
+fn limit_audited(got: &Got) -> Result<(), String> {
+    if got
+        .events
+        .iter()
+        .any(|e| e.what == "limit.http" && e.decision == Decision::Denied)
+    {
+        Ok(())
+    } else {
+        Err("no `limit.http` event in the audit trail".into())
+    }
+}
+
+fn http_denied(cx: &Ctx) -> Result<Got, String> {
+    let server = http_server(Some(HELLO.to_vec()))?;
+    let port = server.port;
+    let url = format!("http://127.0.0.1:{port}/");
+    let got = cx
+        .env
+        .run_component("http_get.wasm", &[&url], &mut captured());
+    http_refused(&got, &server.hits, &url)?;
+    // The control: with the grant the same request is answered.
+    let mut b = captured();
+    b.allow_http(&format!("http://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let allowed = cx.env.run_component("http_get.wasm", &[&url], &mut b);
+    if allowed.stdout != b"200\nhello" {
+        return Err(format!(
+            "with the grant the request should be answered: {}",
+            allowed.summary()
+        ));
+    }
+    Ok(got)
+}
+
+fn http_other_origin(cx: &Ctx) -> Result<Got, String> {
+    let allowed = http_server(Some(HELLO.to_vec()))?;
+    let server = http_server(Some(HELLO.to_vec()))?;
+    let port = server.port;
+    let mut b = captured();
+    b.allow_http(&format!("http://127.0.0.1:{}", allowed.port))
+        .map_err(|e| e.to_string())?;
+    let url = format!("http://127.0.0.1:{port}/");
+    let got = cx.env.run_component("http_get.wasm", &[&url], &mut b);
+    http_refused(&got, &server.hits, &url)?;
+    Ok(got)
+}
+
+fn http_via_socket_grant(cx: &Ctx) -> Result<Got, String> {
+    let server = http_server(Some(HELLO.to_vec()))?;
+    let port = server.port;
+    let mut b = captured();
+    b.allow_net(&format!("127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let url = format!("http://127.0.0.1:{port}/");
+    let got = cx.env.run_component("http_get.wasm", &[&url], &mut b);
+    http_refused(&got, &server.hits, &url)?;
+    Ok(got)
+}
+
+fn http_response_flood(cx: &Ctx) -> Result<Got, String> {
+    let mut reply = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+    reply.extend(std::iter::repeat_n(b'x', 64 << 10));
+    let server = http_server(Some(reply))?;
+    let port = server.port;
+    let mut b = captured();
+    b.allow_http(&format!("http://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?
+        .max_http_response_bytes(1024);
+    let url = format!("http://127.0.0.1:{port}/");
+    let got = cx.env.run_component("http_get.wasm", &[&url], &mut b);
+    limit_audited(&got)?;
+    if !got.stdout.is_empty() {
+        return Err(format!("the guest printed a response: {}", got.summary()));
+    }
+    Ok(got)
+}
+
+fn http_stall(cx: &Ctx) -> Result<Got, String> {
+    let server = http_server(None)?;
+    let port = server.port;
+    let mut b = captured();
+    b.allow_http(&format!("http://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?
+        .http_timeout(Duration::from_millis(300));
+    let url = format!("http://127.0.0.1:{port}/");
+    let got = cx.env.run_component("http_get.wasm", &[&url], &mut b);
+    limit_audited(&got)?;
+    Ok(got)
+}
+
+fn http_switched_off(cx: &Ctx) -> Result<Got, String> {
+    let mut b = captured();
+    b.wasi_interface(nanoproc::policy::WasiInterface::Http, false);
+    Ok(cx
+        .env
+        .run_component("http_get.wasm", &["http://127.0.0.1:9/"], &mut b))
 }
 
 fn http_import(cx: &Ctx) -> Result<Got, String> {
