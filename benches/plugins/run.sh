@@ -4,6 +4,9 @@
 #
 #   bash benches/plugins/run.sh [BENCH FLAGS...]     e.g. --quick, --cycles 100000, --out FILE
 #
+# It also builds (once, cached) the Python and JavaScript example components for group 10 with
+# `examples/components/build.sh --large`.
+#
 # 1. installs the pinned toolchain (rust-toolchain.toml here) and its wasm32-unknown-unknown
 #    target, if missing;
 # 2. builds the Extism guest (extism-guest/, its own workspace) for wasm32-unknown-unknown;
@@ -47,10 +50,28 @@ cargo "+$toolchain" build --release --quiet \
     --manifest-path "$here/Cargo.toml" --target-dir "$target_dir"
 bench="$target_dir/release/nanoproc-plugins-bench"
 
+# The Python and JavaScript count_vowels components (group 10) embed an interpreter: 12-18 MB,
+# not committed; build.sh builds them once (installing componentize-py and jco the first time)
+# and caches them. Without them the bench runs everything else and says what it left out.
+guest_flags=()
+if large="$(bash "$root/examples/components/build.sh" --large)"; then
+    while read -r name path; do
+        case "$name" in
+        count_vowels_py) guest_flags+=(--count-vowels-py "$path") ;;
+        count_vowels_js) guest_flags+=(--count-vowels-js "$path") ;;
+        esac
+    done <<<"$large"
+else
+    say "warning: examples/components/build.sh --large failed; group 10 runs without the Python and JavaScript guests"
+fi
+
 say "running the bench $* (progress on stderr, report on stdout)"
 exec "$bench" \
     --echo "$root/examples/plugins/bin/echo.wasm" \
     --count-vowels "$root/examples/plugins/bin/count_vowels.wasm" \
+    --component-count-vowels "$root/examples/components/bin/count_vowels.wasm" \
+    --component-types "$root/examples/components/bin/types.wasm" \
+    "${guest_flags[@]}" \
     --extism-guest "$guest" \
     --rustc "$rustc_version" \
     --source-rev "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)" \

@@ -4,6 +4,7 @@
 //! Run it with `bash benches/plugins/run.sh [--quick] [--cycles N] ...`; it prints Markdown
 //! on stdout and progress on stderr. See `--help`.
 
+mod components;
 mod hosts;
 mod measure;
 
@@ -33,8 +34,21 @@ USAGE: nanoproc-plugins-bench [FLAGS]
   --echo PATH             examples/plugins/bin/echo.wasm
   --count-vowels PATH     examples/plugins/bin/count_vowels.wasm
   --extism-guest PATH     the Extism guest (benches/plugins/extism-guest, built by run.sh)
+  --component-count-vowels PATH   examples/components/bin/count_vowels.wasm (typed twin)
+  --component-types PATH  examples/components/bin/types.wasm (dynamic Component::call)
+  --count-vowels-py PATH, --count-vowels-js PATH
+                          the Python / JavaScript count_vowels components (run.sh passes what
+                          `examples/components/build.sh --large` prints); group 10 leaves out
+                          the ones not given
+  --guest-rounds N        samples per guest in group 10's latency rows (default 40; --quick 5)
+  --guest-compiles N      compiles with an empty cache per guest in group 10 (default 3;
+                          --quick 1; 0 skips the row)
+  --guest-creates N       builds from a warm cache per guest in group 10 (default 20; --quick 3)
+  --guest-instances N     live instances of an interpreter guest for its RSS row (default 20;
+                          --quick 4; the Rust guests get --sandboxes / 5)
   --only LIST             run only these measurement groups, e.g. --only 1,6 (1-3 warm calls,
-                          4 fresh, 5 creation, 6 throughput, 7 RSS, 8 drift)
+                          4 fresh, 5 creation, 6 throughput, 7 RSS, 8 drift, 9 typed component
+                          vs bytes ABI vs Extism, 10 interpreter-embedding guests)
   --out FILE              also write the Markdown report to FILE
   --rustc TEXT, --source-rev TEXT, --date TEXT   facts to print in the report
 
@@ -61,8 +75,15 @@ struct Args {
     child: Option<String>,
     who: String,
     threads: usize,
-    /// Which measurement groups to run (1-8); empty: all.
+    /// Which measurement groups to run (1-10); empty: all.
     only: Vec<u32>,
+    /// The component guests of groups 9 and 10.
+    comps: components::Paths,
+    /// Group 10's sample counts (0: the default for the mode).
+    guest_rounds: usize,
+    guest_compiles: Option<usize>,
+    guest_creates: usize,
+    guest_instances: usize,
 }
 
 fn parse_args() -> Result<Args> {
@@ -88,6 +109,16 @@ fn parse_args() -> Result<Args> {
         who: String::new(),
         threads: 1,
         only: Vec::new(),
+        comps: components::Paths {
+            count_vowels: manifest.join("../../examples/components/bin/count_vowels.wasm"),
+            types: manifest.join("../../examples/components/bin/types.wasm"),
+            python: None,
+            javascript: None,
+        },
+        guest_rounds: 0,
+        guest_compiles: None,
+        guest_creates: 0,
+        guest_instances: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -109,6 +140,14 @@ fn parse_args() -> Result<Args> {
             "--child" => a.child = Some(value()?),
             "--who" => a.who = value()?,
             "--threads" => a.threads = value()?.parse()?,
+            "--component-count-vowels" => a.comps.count_vowels = value()?.into(),
+            "--component-types" => a.comps.types = value()?.into(),
+            "--count-vowels-py" => a.comps.python = Some(value()?.into()),
+            "--count-vowels-js" => a.comps.javascript = Some(value()?.into()),
+            "--guest-rounds" => a.guest_rounds = value()?.parse()?,
+            "--guest-compiles" => a.guest_compiles = Some(value()?.parse()?),
+            "--guest-creates" => a.guest_creates = value()?.parse()?,
+            "--guest-instances" => a.guest_instances = value()?.parse()?,
             "--only" => {
                 a.only = value()?
                     .split(',')
@@ -135,6 +174,18 @@ fn parse_args() -> Result<Args> {
     if a.seconds == 0.0 {
         a.seconds = if q { 0.15 } else { 1.0 };
     }
+    if a.guest_rounds == 0 {
+        a.guest_rounds = if q { 5 } else { 40 };
+    }
+    if a.guest_compiles.is_none() {
+        a.guest_compiles = Some(if q { 1 } else { 3 });
+    }
+    if a.guest_creates == 0 {
+        a.guest_creates = if q { 3 } else { 20 };
+    }
+    if a.guest_instances == 0 {
+        a.guest_instances = if q { 4 } else { 20 };
+    }
     if a.guests.extism.as_os_str().is_empty() {
         bail!("--extism-guest PATH is required (run.sh builds benches/plugins/extism-guest)");
     }
@@ -151,6 +202,7 @@ fn main() -> Result<()> {
             "rss" => child_rss(&args)?,
             "drift" => child_drift(&args)?,
             "profile" => child_profile(&args)?,
+            "rss-guest" => components::child_rss(&args.who)?,
             other => bail!("unknown child `{other}`"),
         };
         println!("{v}");
@@ -173,8 +225,10 @@ fn fmt_ns(ns: f64) -> String {
         format!("{ns:.0} ns")
     } else if ns < 1_000_000.0 {
         format!("{:.2} µs", ns / 1e3)
-    } else {
+    } else if ns < 1_000_000_000.0 {
         format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
     }
 }
 
@@ -224,6 +278,8 @@ struct Report {
     rss: Vec<(&'static str, Value)>,
     drift: Vec<(&'static str, Value)>,
     guest_memory: Vec<(&'static str, u64)>,
+    /// Groups 9 and 10: components next to core plugins.
+    components: components::Report,
     /// Share of the machine's CPU other processes used during the run.
     other_cpu: Option<f64>,
 }
@@ -670,6 +726,37 @@ fn run(args: &Args) -> Result<()> {
             rep.throughput
                 .push((who, r1, r2, per_call(&one), per_call(&two), other));
         }
+    }
+    // 9: typed component vs bytes ABI vs Extism, on the same engine and inputs.
+    if run_group(9) {
+        rep.components.typed = components::typed_vs_bytes(
+            &np_engine,
+            &np_cv,
+            &np_echo,
+            &ext_c,
+            &args.comps,
+            rounds.min(1000),
+            min_sample,
+        )?;
+    }
+    // 10: guests that embed an interpreter, next to the Rust ones.
+    if run_group(10) {
+        let counts = components::Counts {
+            rounds: args.guest_rounds,
+            compiles: args.guest_compiles.unwrap_or(0),
+            creates: args.guest_creates,
+            instances_large: args.guest_instances,
+            instances_small: (args.sandboxes / 5).max(1),
+        };
+        components::interpreter_guests(
+            &np_engine,
+            g,
+            &args.comps,
+            counts,
+            tmp.path(),
+            |who| child(args, "rss-guest", who),
+            &mut rep.components,
+        )?;
     }
     drop((
         np_echo,
@@ -1255,6 +1342,12 @@ fn render(args: &Args, rep: &Report, took: Duration) -> String {
             ratio(r.ext.map(|s| s.median), r.np.map(|s| s.median)),
         );
     }
+    md.push_str(&components::render(
+        &rep.components,
+        args.rounds.min(1000),
+        if args.quick { 20 } else { 50 },
+    ));
+    let w = &mut md;
     let _ = writeln!(
         w,
         "\n**6. Fresh-sandbox no-op calls per second** (median of {} runs of {:.2} s each; 1- and 2-thread runs alternate; the controls share nothing between threads except the one counter of the atomic control, make no system calls and take ~5 µs per \"call\", so whatever stops them from scaling is the machine's; TLB-shootdown IPIs are machine-wide counts from /proc/interrupts divided by the calls made):\n",
