@@ -50,6 +50,16 @@ show 0   "Isolate: 2,000 calls, each in its own fresh sandbox" -- call --repeat 
 show 124 "A plugin stuck in a loop, stopped by --timeout"  -- call --timeout 500ms $P/echo.wasm spin
 show 125 "A plugin importing a host function nobody granted is refused at load" -- call $P/ungranted_host.wasm run
 
+C=examples/components/bin
+echo
+echo "==> Typed interfaces: components declare their imports in WIT and are called with typed values"
+show 0   "A plugin component (nanoproc:plugin WIT): same call, same result" -- call $C/count_vowels.wasm count_vowels --input "Hello, nano-process"
+show 0   "Any component function, JSON arguments in, JSON out" -- call $C/types.wasm 'nanoproc:examples/all-types#describe' --args '[{"name": "Ada", "age": 36, "nickname": null, "scores": [], "home": {"x": 0, "y": 0}}]'
+show 0   "Isolate: 1,000 typed calls, each in its own fresh sandbox" -- call --repeat 1000 $C/types.wasm 'nanoproc:examples/all-types#add' --args '[40, 2]'
+show 125 "A component importing an interface nobody provides is refused at load" -- call $C/missiles.wasm run
+show 125 "An interface switched off by policy is refused at load" -- run --deny-wasi http $C/http_get.wasm -- http://127.0.0.1:9/
+show 1   "Outgoing HTTP is denied unless the origin is granted" -- run $C/http_get.wasm -- http://127.0.0.1:9/
+
 echo
 if [ "$failures" -eq 0 ]; then
     echo "demo: every step behaved as expected"
