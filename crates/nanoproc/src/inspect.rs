@@ -347,7 +347,16 @@ impl Report {
 fn render_wit(s: &mut String, w: &wit::WitWorld) {
     use std::fmt::Write;
     let callable = w.callable();
-    if callable.is_empty() {
+    let is_plugin = w
+        .exports
+        .iter()
+        .any(|e| e.name.split('@').next() == Some("nanoproc:plugin/handler"));
+    if is_plugin {
+        let _ = writeln!(
+            s,
+            "  plugin:  a `nanoproc:plugin` component; call the functions its `handler.functions()` lists with `nanoproc call FILE FUNCTION --input TEXT` (bytes in, bytes out)"
+        );
+    } else if callable.is_empty() {
         let _ = writeln!(s, "  callable functions: none");
     } else {
         let _ = writeln!(

@@ -37,13 +37,13 @@ impl InspectCommand {
             Ok(r) if self.wit => print_wit(&r, &name),
             Ok(r) if self.json => match serde_json::to_string_pretty(&r) {
                 Ok(s) => {
-                    println!("{s}");
+                    out(&format!("{s}\n"));
                     0
                 }
                 Err(e) => report::invalid(&e.to_string()),
             },
             Ok(r) => {
-                print!("{}", r.render(&name));
+                out(&r.render(&name));
                 0
             }
             Err(e) => report::error(&e),
@@ -55,7 +55,7 @@ impl InspectCommand {
 fn print_wit(r: &Report, name: &str) -> i32 {
     let why = match (&r.wit, &r.wit_error) {
         (Some(w), _) => {
-            print!("{}", w.text);
+            out(&w.text);
             return 0;
         }
         (None, Some(e)) => format!("`{name}`: {e}"),
@@ -64,4 +64,12 @@ fn print_wit(r: &Report, name: &str) -> i32 {
         ),
     };
     report::error(&nanoproc::Error::InvalidModule(why))
+}
+
+/// Writes to stdout, ignoring a closed pipe (`nanoproc inspect … | head`).
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }

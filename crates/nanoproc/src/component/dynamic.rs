@@ -389,6 +389,7 @@ impl Component {
     /// returns its result as JSON (`null` for none). The mapping is in `docs/component-json.md`.
     pub fn call_json(&self, function: &str, args: &serde_json::Value) -> Result<serde_json::Value> {
         let f = self.function(function)?;
+        check_results(f)?;
         let vals = json::args_to_vals(f.params.iter().cloned(), args, "$")?;
         let out = self.call(function, &vals)?;
         json::results_to_json(&out, "$")
@@ -405,6 +406,13 @@ impl Component {
             component: self.clone(),
         })
     }
+}
+
+/// Refuses, before running anything, a function whose results JSON cannot carry.
+fn check_results(f: &ExportedFunction) -> Result<()> {
+    f.results
+        .iter()
+        .try_for_each(|t| json::check_type(t, "$.result"))
 }
 
 fn call_val(
@@ -495,6 +503,7 @@ impl ComponentInstance {
         args: &serde_json::Value,
     ) -> Result<serde_json::Value> {
         let f = self.component.function(function)?;
+        check_results(f)?;
         let vals = json::args_to_vals(f.params.iter().cloned(), args, "$")?;
         let out = self.call(function, &vals)?;
         json::results_to_json(&out, "$")
