@@ -1,5 +1,7 @@
-//! Plugins: call exported functions of a core module with bytes in and bytes out
-//! (the ABI in `docs/abi.md`), each call in a fresh sandbox by default.
+//! Plugins: call a plugin's functions with bytes in and bytes out, each call in a fresh
+//! sandbox by default. A plugin is a core module following the ABI in `docs/abi.md`, or a
+//! component of the `nanoproc:plugin` world (`wit/plugin.wit`, its typed equivalent); both
+//! load through [`PluginBuilder`] and are called the same way (`docs/components.md`).
 //!
 //! ```no_run
 //! use nanoproc::plugin::{HostFunctions, Plugin};
