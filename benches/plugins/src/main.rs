@@ -262,19 +262,22 @@ struct DiagRow {
     cells: Vec<(&'static str, Stats)>,
 }
 
+/// One throughput row: (who, calls/s on 1 thread, calls/s on 2 threads, TLB shootdowns per
+/// call on 1 and 2, other processes' CPU share).
+type ThroughputRow = (
+    &'static str,
+    f64,
+    f64,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
+
 #[derive(Default)]
 struct Report {
     rows: Vec<Row>,
     diag: Vec<DiagRow>,
-    /// (who, calls/s on 1 thread, calls/s on 2 threads, TLB shootdowns per call on 1 and 2)
-    throughput: Vec<(
-        &'static str,
-        f64,
-        f64,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-    )>,
+    throughput: Vec<ThroughputRow>,
     rss: Vec<(&'static str, Value)>,
     drift: Vec<(&'static str, Value)>,
     guest_memory: Vec<(&'static str, u64)>,
