@@ -1,43 +1,10 @@
 //! `nanoproc call` on components: `nanoproc:plugin` components like core plugins (bytes in and
 //! out), any other component function with JSON arguments and a JSON result.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
-fn component(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/components/bin")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn nanoproc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nanoproc"))
-        .args(args)
-        .env(
-            "NANOPROC_CACHE_DIR",
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-cache"),
-        )
-        .env_remove("NANOPROC_LOG")
-        .output()
-        .expect("spawn nanoproc")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-#[track_caller]
-fn assert_code(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
+use std::process::Output;
+use support::{assert_code, component, nanoproc, text};
 
 /// Exactly one `nanoproc: KIND: …` line on stderr, containing every phrase.
 #[track_caller]

@@ -1,52 +1,11 @@
 //! Drives the built `nanoproc` binary: exit codes, one-line messages, flags, policy files,
 //! audit files, JSON outcomes and `inspect`.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn guest(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/guests/bin")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn nanoproc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nanoproc"))
-        .args(args)
-        .env(
-            "NANOPROC_CACHE_DIR",
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-cache"),
-        )
-        .env_remove("NANOPROC_LOG")
-        .output()
-        .expect("spawn nanoproc")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// The lines nanoproc itself wrote (not the guest): `nanoproc: ...`.
-fn own_lines(o: &Output) -> Vec<String> {
-    text(&o.stderr)
-        .lines()
-        .filter(|l| l.starts_with("nanoproc: "))
-        .map(str::to_string)
-        .collect()
-}
-
-#[track_caller]
-fn assert_code(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
+use support::{assert_code, guest, nanoproc, own_lines, text};
 
 /// A stopped run prints exactly one `nanoproc: <kind>: <detail>` line naming the flag.
 #[track_caller]

@@ -2,34 +2,11 @@
 //! `nanoproc call` can run and the WIT world (text, `--wit`, `--json`); core modules and
 //! undecodable worlds say so in one line.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn component(name: &str) -> String {
-    example("components", name)
-}
-
-fn example(dir: &str, name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(dir)
-        .join("bin")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn nanoproc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nanoproc"))
-        .args(args)
-        .env_remove("NANOPROC_LOG")
-        .output()
-        .expect("spawn nanoproc")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::path::Path;
+use std::process::Output;
+use support::{component, example, nanoproc, text};
 
 /// Exit code `code`; stdout.
 #[track_caller]
