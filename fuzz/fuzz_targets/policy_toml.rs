@@ -31,6 +31,11 @@ fuzz_target!(|data: &[u8]| {
             );
             let line = e.to_string();
             assert!(!line.contains('\n'), "a multi-line error: {line:?}");
+            let detail = e.detail();
+            assert!(
+                !detail.chars().any(char::is_control),
+                "a control character in the printed error: {detail:?}"
+            );
         }
     }
 });

@@ -13,6 +13,9 @@ pub fn error(e: &Error) -> i32 {
 
 /// Prints a usage-level error (a bad flag value) and returns 125.
 pub fn invalid(detail: &str) -> i32 {
-    eprintln!("nanoproc: invalid input: {detail}");
+    eprintln!(
+        "nanoproc: invalid input: {}",
+        nanoproc::error::escape_controls(detail)
+    );
     INVALID_INPUT
 }

@@ -802,3 +802,26 @@ fn unknown_component_interfaces_are_refused() {
     assert_code(&o, 125);
     assert_one_line(&o, "denied", "acme:missiles/launch");
 }
+
+/// What a policy file or a guest wrote is quoted in error lines, but never reaches the
+/// terminal raw: control characters (terminal escapes, carriage returns) are escaped.
+#[test]
+fn error_lines_escape_control_characters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("evil.toml");
+    // TOML escapes: the key the parser sees holds real ESC characters.
+    std::fs::write(&policy, "\"max\\u001b[2J\\u001b[31m\" = 1\n").expect("write policy");
+    let o = nanoproc(&[
+        "run",
+        "--policy",
+        policy.to_str().expect("utf-8 path"),
+        &guest("hello.wasm"),
+    ]);
+    assert_code(&o, 125);
+    let stderr = text(&o.stderr);
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "a raw escape reached stderr: {stderr:?}"
+    );
+    assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+}

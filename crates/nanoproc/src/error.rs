@@ -200,8 +200,14 @@ impl Error {
         }
     }
 
-    /// The detail after the kind, as printed by the CLI.
+    /// The detail after the kind, as printed by the CLI: one line, with every control
+    /// character escaped (`\u{1b}`), since details may quote what a guest or a policy file
+    /// wrote (a plugin's own error, an unknown key) and must not reach a terminal raw.
     pub fn detail(&self) -> String {
+        escape_controls(&self.raw_detail())
+    }
+
+    fn raw_detail(&self) -> String {
         match self {
             Error::InvalidModule(m)
             | Error::InvalidPolicy(m)
@@ -225,6 +231,23 @@ impl Error {
             source,
         }
     }
+}
+
+/// `text` with every control character (C0, DEL, C1) escaped as `\u{..}`: safe to print on
+/// a terminal, and always one line.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Turns whatever stopped a guest into its exit status (`Ok`) or a typed error, recording
@@ -341,4 +364,23 @@ fn trap_code(trap: &wasmtime::Trap) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_never_carry_control_characters() {
+        let e = Error::Guest("red \u{1b}[31m alert\r\nforged line\u{9b}".into());
+        let d = e.detail();
+        assert!(!d.chars().any(char::is_control), "{d:?}");
+        assert!(d.contains("\\u{1b}[31m"), "{d}");
+        let e = Error::InvalidPolicy("unknown key `max\u{1b}[2J`".into());
+        assert_eq!(e.detail(), "unknown key `max\\u{1b}[2J`");
+        assert_eq!(
+            Error::Cancelled.detail(),
+            "the call was cancelled by the host"
+        );
+    }
 }
