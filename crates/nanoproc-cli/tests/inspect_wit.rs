@@ -6,18 +6,12 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
-use support::{component, example, nanoproc, text};
+use support::{assert_code, component, example, nanoproc, text};
 
 /// Exit code `code`; stdout.
 #[track_caller]
 fn ok_stdout(o: &Output, code: i32) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    assert_code(o, code);
     text(&o.stdout)
 }
 

@@ -211,6 +211,16 @@ impl Engine {
     pub fn fuel_enabled(&self) -> bool {
         self.inner.fuel
     }
+    /// Fails with [`Error::InvalidPolicy`] when `policy` sets fuel and this engine does not
+    /// meter it (every front door checks before linking).
+    pub(crate) fn check_fuel(&self, policy: &crate::Policy) -> Result<()> {
+        if policy.limits().fuel.is_some() && !self.fuel_enabled() {
+            return Err(Error::InvalidPolicy(
+                "the policy sets fuel but the engine was built without fuel metering; use EngineBuilder::fuel(true)".into(),
+            ));
+        }
+        Ok(())
+    }
     /// The compile cache directory, if caching is on.
     pub fn cache_dir(&self) -> Option<&std::path::Path> {
         self.inner.cache_dir.as_deref()

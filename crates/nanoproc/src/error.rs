@@ -330,6 +330,38 @@ pub(crate) fn is_host_exhaustion(e: &wasmtime::Error) -> bool {
         })
 }
 
+/// [`classify`] for a plugin or component call, which must return: exiting is an error too
+/// (naming `name`), and a call's timeout, raised by the call's own deadline check (which
+/// does not audit), is audited here. Memory, output and fuel hits are audited where they
+/// are detected.
+pub(crate) fn classify_call(
+    e: wasmtime::Error,
+    limits: &crate::policy::Limits,
+    audit: &crate::audit::Audit,
+    name: &str,
+) -> Error {
+    match classify(e, limits, audit) {
+        Ok(code) => Error::Guest(format!(
+            "`{name}` exited with status {code} instead of returning"
+        )),
+        Err(err) => {
+            if let Error::LimitExceeded {
+                kind: LimitKind::Timeout,
+                detail,
+            } = &err
+            {
+                audit.event(
+                    "limit.timeout",
+                    name,
+                    crate::audit::Decision::Denied,
+                    detail.clone(),
+                );
+            }
+            err
+        }
+    }
+}
+
 /// The error for a wall-clock limit hit, recorded in the audit trail.
 pub(crate) fn timeout_error(limit: std::time::Duration, audit: &crate::audit::Audit) -> Error {
     let detail = format!(

@@ -19,6 +19,19 @@ pub struct LimitHit {
     pub detail: String,
 }
 
+impl LimitHit {
+    /// A call that ran past its wall-clock limit `t`.
+    pub(crate) fn call_timeout(t: std::time::Duration) -> Self {
+        LimitHit {
+            kind: LimitKind::Timeout,
+            detail: format!(
+                "the call ran longer than {}; raise the limit with --timeout or limits.timeout",
+                crate::policy::units::format_duration(t)
+            ),
+        }
+    }
+}
+
 /// Bytes charged per table element. Wasmtime stores one pointer per funcref/externref
 /// element; we charge 8 bytes on every target so budgets are portable.
 pub const TABLE_ELEMENT_BYTES: u64 = 8;

@@ -63,6 +63,33 @@ impl Loaded {
     }
 }
 
+/// Where a front door's code comes from: its builder's `wasm_file`, `wasm_bytes` or `loaded`.
+pub(crate) enum Source {
+    File(PathBuf),
+    Bytes(Vec<u8>),
+    Loaded(Box<Loaded>),
+}
+
+impl Source {
+    /// Loads `source` on `engine`. `name` names bytes in messages; `what` says in the error
+    /// for no source at all what was expected (`plugin code`, `component`).
+    pub(crate) fn load(
+        source: Option<Source>,
+        engine: &Engine,
+        name: &str,
+        what: &str,
+    ) -> Result<Loaded> {
+        match source {
+            None => Err(Error::InvalidModule(format!(
+                "no {what} given (use wasm_file or wasm_bytes)"
+            ))),
+            Some(Source::File(p)) => load_file(engine, &p),
+            Some(Source::Bytes(b)) => load_bytes(engine, &b, name),
+            Some(Source::Loaded(l)) => Ok(*l),
+        }
+    }
+}
+
 /// Reads a file and returns its binary form: WAT text is assembled, binaries are returned
 /// as they are. Errors name the file.
 pub fn read_binary(path: &Path) -> Result<Vec<u8>> {

@@ -54,11 +54,7 @@ impl Prepared {
     /// satisfied. Fails with [`Error::Denied`] or [`Error::InvalidModule`] naming the
     /// first import nanoproc cannot provide.
     pub fn new(engine: &Engine, loaded: &Loaded, policy: Policy) -> Result<Self> {
-        if policy.limits.fuel.is_some() && !engine.fuel_enabled() {
-            return Err(Error::InvalidPolicy(
-                "the policy sets fuel but the engine was built without fuel metering; use EngineBuilder::fuel(true)".into(),
-            ));
-        }
+        engine.check_fuel(&policy)?;
         let code = match &loaded.compiled {
             Compiled::Module(module) => {
                 if module.get_export("_start").is_none() {
@@ -301,9 +297,10 @@ impl Sandbox {
     }
 }
 
-/// Instantiation failures that are neither a trap (in a start function) nor a limit are
-/// problems with the module itself (e.g. it needs shared memory): invalid input.
-fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
+/// Instantiation failures that are neither a trap (in a start function) nor a limit, nor
+/// the host running out of something, are problems with the module itself (e.g. it needs
+/// shared memory): invalid input. Shared by every front door that instantiates.
+pub(crate) fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
     if e.is::<wasmtime::Trap>()
         || e.is::<crate::limits::LimitHit>()
         || e.is::<Error>()

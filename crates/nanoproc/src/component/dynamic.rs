@@ -6,7 +6,7 @@ use super::store::{self, CallFuture, ComponentState, ComponentStore, Live, Share
 use crate::audit::{Audit, AuditSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::loader::{self, Compiled, Loaded, one_line};
+use crate::loader::{Compiled, Loaded, Source, one_line};
 use crate::plugin::{CallOptions, CancelHandle, CancelState, HostFunctions};
 use crate::policy::Policy;
 use std::collections::BTreeMap;
@@ -22,12 +22,6 @@ pub struct ComponentBuilder {
     name: Option<String>,
     policy: Policy,
     sinks: Vec<Arc<dyn AuditSink>>,
-}
-
-enum Source {
-    File(PathBuf),
-    Bytes(Vec<u8>),
-    Loaded(Box<Loaded>),
 }
 
 impl ComponentBuilder {
@@ -75,31 +69,19 @@ impl ComponentBuilder {
     /// Loads and links the component: every import must be a WASI preview 2 interface its
     /// policy allows. Fails with [`Error::Denied`] naming the first import that is not.
     pub fn build(self) -> Result<Component> {
-        let loaded = match self.source {
-            None => {
-                return Err(Error::InvalidModule(
-                    "no component given (use wasm_file or wasm_bytes)".into(),
-                ));
-            }
-            Some(Source::File(p)) => loader::load_file(&self.engine, &p)?,
-            Some(Source::Bytes(b)) => loader::load_bytes(
-                &self.engine,
-                &b,
-                self.name.as_deref().unwrap_or("component"),
-            )?,
-            Some(Source::Loaded(l)) => *l,
-        };
+        let loaded = Source::load(
+            self.source,
+            &self.engine,
+            self.name.as_deref().unwrap_or("component"),
+            "component",
+        )?;
         let name = self.name.unwrap_or_else(|| loaded.name.clone());
         let Compiled::Component(component) = &loaded.compiled else {
             return Err(Error::InvalidModule(format!(
                 "`{name}` is a core module, not a component; call its functions with `nanoproc call` / `Plugin` (bytes ABI, docs/abi.md)"
             )));
         };
-        if self.policy.limits.fuel.is_some() && !self.engine.fuel_enabled() {
-            return Err(Error::InvalidPolicy(
-                "the policy sets fuel but the engine has no fuel metering; use EngineBuilder::fuel(true)".into(),
-            ));
-        }
+        self.engine.check_fuel(&self.policy)?;
         let shared = Arc::new(Shared {
             name: name.clone(),
             engine: self.engine.clone(),

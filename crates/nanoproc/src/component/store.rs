@@ -4,14 +4,13 @@
 //! Shared by the two component front doors: dynamic calls of any world
 //! ([`super::Component`]) and typed plugins (`nanoproc:plugin`, [`crate::plugin::Plugin`]).
 
-use crate::audit::{Audit, Decision};
+use crate::audit::Audit;
 use crate::engine::Engine;
-use crate::error::{Error, LimitKind, Result};
+use crate::error::{Error, Result};
 use crate::limits::{LimitHit, MemoryBudget};
 use crate::plugin::{CallOptions, HostFunctions};
 use crate::plugin::{CancelState, HostContext};
 use crate::policy::Policy;
-use crate::policy::units::format_duration;
 use crate::wasi::p2::P2State;
 use crate::wasi::{self, WasiParts};
 use std::collections::BTreeMap;
@@ -119,29 +118,13 @@ fn new_store(shared: &Arc<Shared>, max_memory: Option<u64>) -> Result<ComponentS
     }
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|ctx| {
-        let call = &ctx.data().ext.call;
-        if ctx.data().ext.shared.cancel.generation() != call.generation {
-            return Err(wasmtime::Error::new(Error::Cancelled));
-        }
-        if call.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(wasmtime::Error::new(timeout_hit(
-                call.timeout.unwrap_or_default(),
-            )));
-        }
+        let ext = &ctx.data().ext;
+        ext.shared
+            .cancel
+            .check_call(ext.call.generation, ext.call.deadline, ext.call.timeout)?;
         Ok(UpdateDeadline::Continue(1))
     });
     Ok(store)
-}
-
-/// The limit hit for a call past its deadline.
-pub(crate) fn timeout_hit(t: Duration) -> LimitHit {
-    LimitHit {
-        kind: LimitKind::Timeout,
-        detail: format!(
-            "the call ran longer than {}; raise the limit with --timeout or limits.timeout",
-            format_duration(t)
-        ),
-    }
 }
 
 /// Starts a call's deadline, fuel and memory budget in `store`.
@@ -186,7 +169,7 @@ async fn with_deadline<R>(
             let until = tokio::time::Instant::from_std(d + grace);
             match tokio::time::timeout_at(until, fut).await {
                 Ok(r) => r,
-                Err(_) => Err(wasmtime::Error::new(timeout_hit(
+                Err(_) => Err(wasmtime::Error::new(LimitHit::call_timeout(
                     timeout.unwrap_or_default(),
                 ))),
             }
@@ -194,30 +177,9 @@ async fn with_deadline<R>(
     }
 }
 
-/// Turns whatever stopped a call into an error, auditing timeouts (memory, output and fuel
-/// hits are audited where they are detected).
+/// Turns whatever stopped a call into an error (see [`crate::error::classify_call`]).
 pub(crate) fn classify(shared: &Shared, e: wasmtime::Error) -> Error {
-    match crate::error::classify(e, &shared.policy.limits, &shared.audit) {
-        Ok(code) => Error::Guest(format!(
-            "`{}` exited with status {code} instead of returning",
-            shared.name
-        )),
-        Err(err) => {
-            if let Error::LimitExceeded {
-                kind: LimitKind::Timeout,
-                detail,
-            } = &err
-            {
-                shared.audit.event(
-                    "limit.timeout",
-                    shared.name.as_str(),
-                    Decision::Denied,
-                    detail.clone(),
-                );
-            }
-            err
-        }
-    }
+    crate::error::classify_call(e, &shared.policy.limits, &shared.audit, &shared.name)
 }
 
 /// Instantiates `pre` in a fresh store. Instantiation (start functions, a language runtime's
@@ -241,25 +203,8 @@ pub(crate) fn instantiate(
     let instance = super::runtime::block_on(shared.engine.max_wasm_stack(), async {
         with_deadline(deadline, pre.instantiate_async(&mut store), timeout).await
     })?
-    .map_err(|e| classify(shared, setup_error(e)))?;
+    .map_err(|e| classify(shared, crate::sandbox::setup_error(e)))?;
     Ok(Live { store, instance })
-}
-
-/// Instantiation failures that are neither a trap nor a limit are problems with the
-/// component itself: invalid input.
-fn setup_error(e: wasmtime::Error) -> wasmtime::Error {
-    if e.is::<wasmtime::Trap>()
-        || e.is::<LimitHit>()
-        || e.is::<Error>()
-        || crate::error::is_host_exhaustion(&e)
-    {
-        e
-    } else {
-        wasmtime::Error::new(Error::InvalidModule(format!(
-            "cannot instantiate: {}",
-            crate::loader::one_line(&format!("{e:#}"))
-        )))
-    }
 }
 
 impl Live {

@@ -47,6 +47,13 @@ impl HostContext<'_> {
         }
         Ok(())
     }
+    /// Why the call must stop now (cancelled, or past its deadline; `timeout` names the limit
+    /// in the error), if it must.
+    pub(crate) fn stop_reason(&self, timeout: Option<Duration>) -> Option<wasmtime::Error> {
+        self.cancel
+            .check_call(self.generation, self.deadline, timeout)
+            .err()
+    }
     /// Sleeps for `d`, waking early (with `Err`) if the call is cancelled or hits its deadline.
     pub fn sleep(&self, d: Duration) -> Result<(), String> {
         let end = Instant::now() + d;
@@ -76,6 +83,25 @@ pub struct CancelState {
 impl CancelState {
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// `Err` once the call started at `generation` is cancelled or past its `deadline`: what
+    /// every epoch tick and every host-function return checks, for core and component plugins.
+    pub(crate) fn check_call(
+        &self,
+        generation: u64,
+        deadline: Option<Instant>,
+        timeout: Option<Duration>,
+    ) -> wasmtime::Result<()> {
+        if self.generation() != generation {
+            return Err(wasmtime::Error::new(Error::Cancelled));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(wasmtime::Error::new(crate::limits::LimitHit::call_timeout(
+                timeout.unwrap_or_default(),
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -146,6 +172,70 @@ impl HostFunctions {
 
     pub(crate) fn get(&self, namespace: &str, name: &str) -> Option<&Arc<HostFn>> {
         self.fns.get(&(namespace.to_string(), name.to_string()))
+    }
+}
+
+/// Runs the granted host function `f` (`name`) on `input` for the call `ctx` serves: a panic
+/// becomes `Err` with its message, the use is audited, and a call cancelled or timed out
+/// meanwhile stops (the outer `Err`).
+pub(crate) fn invoke(
+    f: &HostFn,
+    name: &str,
+    ctx: &HostContext<'_>,
+    input: &[u8],
+    timeout: Option<Duration>,
+    audit: &crate::audit::Audit,
+) -> wasmtime::Result<Result<Vec<u8>, HostFailure>> {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(ctx, input)));
+    audit.event(
+        "host_fn",
+        name,
+        crate::audit::Decision::Allowed,
+        if result.as_ref().is_ok_and(|r| r.is_ok()) {
+            "granted; returned"
+        } else {
+            "granted; failed"
+        },
+    );
+    if let Some(stop) = ctx.stop_reason(timeout) {
+        return Err(stop);
+    }
+    Ok(match result {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(message)) => Err(HostFailure::Returned(message)),
+        Err(panic) => Err(HostFailure::Panicked(panic_message(&*panic))),
+    })
+}
+
+/// How a host function failed.
+pub(crate) enum HostFailure {
+    /// It returned this error.
+    Returned(String),
+    /// It panicked with this message.
+    Panicked(String),
+}
+
+/// The bytes of log lines kept per call; the rest is dropped with one warning.
+pub(crate) const MAX_LOG_BYTES: usize = super::abi::MAX_MESSAGE_BYTES;
+
+/// Emits one plugin log line at `level` (0 error … 4 trace; higher is trace), counting it
+/// against the call's `logged` bytes: past [`MAX_LOG_BYTES`] one warning, then nothing.
+pub(crate) fn emit_log(plugin: &str, level: i32, msg: &str, logged: &mut usize) {
+    let before = *logged;
+    *logged = before.saturating_add(msg.len());
+    if before >= MAX_LOG_BYTES {
+        return;
+    }
+    if *logged > MAX_LOG_BYTES {
+        tracing::warn!(target: "nanoproc::plugin", plugin, "log volume over {MAX_LOG_BYTES} bytes in one call; dropping the rest");
+        return;
+    }
+    match level {
+        0 => tracing::error!(target: "nanoproc::plugin", plugin, "{msg}"),
+        1 => tracing::warn!(target: "nanoproc::plugin", plugin, "{msg}"),
+        2 => tracing::info!(target: "nanoproc::plugin", plugin, "{msg}"),
+        3 => tracing::debug!(target: "nanoproc::plugin", plugin, "{msg}"),
+        _ => tracing::trace!(target: "nanoproc::plugin", plugin, "{msg}"),
     }
 }
 

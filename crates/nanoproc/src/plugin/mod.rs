@@ -22,21 +22,20 @@
 //! ```
 
 pub mod abi;
-mod host_fn;
+pub(crate) mod host_fn;
 mod typed;
 
 pub(crate) use host_fn::CancelState;
 pub use host_fn::{CancelHandle, HostContext, HostFn, HostFunctions};
 
-use crate::audit::{Audit, AuditSink, Decision};
+use crate::audit::{Audit, AuditSink};
 use crate::engine::Engine;
-use crate::error::{Error, LimitKind, Result};
-use crate::limits::{LimitHit, MemoryBudget, NestingGuard};
-use crate::loader::{self, Compiled, Loaded, one_line};
+use crate::error::{Error, Result};
+use crate::limits::{MemoryBudget, NestingGuard};
+use crate::loader::{Compiled, Loaded, Source, one_line};
 use crate::policy::Policy;
-use crate::policy::units::format_duration;
 use abi::{ABI_VERSION, MAX_MESSAGE_BYTES, checked_range, pack, unpack, violation};
-use host_fn::{host_error, panic_message};
+use host_fn::{HostFailure, emit_log, host_error, invoke};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -111,12 +110,6 @@ pub struct PluginBuilder {
     sinks: Vec<Arc<dyn AuditSink>>,
 }
 
-enum Source {
-    File(PathBuf),
-    Bytes(Vec<u8>),
-    Loaded(Box<Loaded>),
-}
-
 impl PluginBuilder {
     /// Starts a plugin on `engine` with the default (deny-everything) policy.
     pub fn new(engine: &Engine) -> Self {
@@ -174,24 +167,16 @@ impl PluginBuilder {
     /// Loads, links and checks the plugin: its exports must follow the ABI, and every
     /// import must be WASI, the `nanoproc` module, or a host function the policy grants.
     pub fn build(self) -> Result<Plugin> {
-        let loaded = match self.source {
-            None => {
-                return Err(Error::InvalidModule(
-                    "no plugin code given (use wasm_file or wasm_bytes)".into(),
-                ));
-            }
-            Some(Source::File(p)) => loader::load_file(&self.engine, &p)?,
-            Some(Source::Bytes(b)) => {
-                loader::load_bytes(&self.engine, &b, self.name.as_deref().unwrap_or("plugin"))?
-            }
-            Some(Source::Loaded(l)) => *l,
-        };
+        let loaded = Source::load(
+            self.source,
+            &self.engine,
+            self.name.as_deref().unwrap_or("plugin"),
+            "plugin code",
+        )?;
         let name = self
             .name
             .unwrap_or_else(|| loaded.name.trim_end_matches(".wasm").to_string());
-        if self.policy.limits.fuel.is_some() && !self.engine.fuel_enabled() {
-            return Err(Error::InvalidPolicy("the policy sets fuel but the engine has no fuel metering; use EngineBuilder::fuel(true)".into()));
-        }
+        self.engine.check_fuel(&self.policy)?;
         let module = match &loaded.compiled {
             Compiled::Module(module) => module,
             Compiled::Component(component) => {
@@ -377,27 +362,15 @@ fn link_nanoproc(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "nanoproc",
         "log",
-        |mut caller: Caller<'_, PluginState>, level: i32, ptr: i32, len: i32| -> wasmtime::Result<()> {
+        |mut caller: Caller<'_, PluginState>,
+         level: i32,
+         ptr: i32,
+         len: i32|
+         -> wasmtime::Result<()> {
             let mem = memory_of(&mut caller)?;
             let msg = guest_text(mem.data(&caller), ptr, len, "nanoproc::log message")?;
             let state = caller.data_mut();
-            let before = state.call.log_bytes;
-            state.call.log_bytes = before.saturating_add(msg.len());
-            let plugin = state.shared.name.as_str();
-            if before >= MAX_MESSAGE_BYTES {
-                return Ok(());
-            }
-            if state.call.log_bytes > MAX_MESSAGE_BYTES {
-                tracing::warn!(target: "nanoproc::plugin", plugin, "log volume over {MAX_MESSAGE_BYTES} bytes in one call; dropping the rest");
-                return Ok(());
-            }
-            match level {
-                0 => tracing::error!(target: "nanoproc::plugin", plugin, "{msg}"),
-                1 => tracing::warn!(target: "nanoproc::plugin", plugin, "{msg}"),
-                2 => tracing::info!(target: "nanoproc::plugin", plugin, "{msg}"),
-                3 => tracing::debug!(target: "nanoproc::plugin", plugin, "{msg}"),
-                _ => tracing::trace!(target: "nanoproc::plugin", plugin, "{msg}"),
-            }
+            emit_log(&state.shared.name, level, &msg, &mut state.call.log_bytes);
             Ok(())
         },
     )?;
@@ -509,27 +482,19 @@ fn link_host_functions(
                         cancel: &state.shared.cancel,
                         generation: state.call.generation,
                     };
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        f(&ctx, &data[range])
-                    }));
-                    let stopped = stop_reason(&ctx, state.call.timeout);
-                    state.shared.audit.event(
-                        "host_fn",
-                        name.as_str(),
-                        Decision::Allowed,
-                        if result.as_ref().is_ok_and(|r| r.is_ok()) {
-                            "granted; returned"
-                        } else {
-                            "granted; failed"
-                        },
-                    );
-                    if let Some(stop) = stopped {
-                        return Err(stop);
-                    }
+                    let result = invoke(
+                        f.as_ref(),
+                        &name,
+                        &ctx,
+                        &data[range],
+                        state.call.timeout,
+                        &state.shared.audit,
+                    )?;
                     let out = match result {
-                        Err(panic) => return Err(host_error(name.clone(), panic_message(&*panic))),
-                        Ok(Err(message)) => return Err(host_error(name.clone(), message)),
-                        Ok(Ok(out)) => out,
+                        Ok(out) => out,
+                        Err(HostFailure::Returned(message) | HostFailure::Panicked(message)) => {
+                            return Err(host_error(name.clone(), message));
+                        }
                     };
                     let out_ptr = guest_alloc(&mut caller, out.len())?;
                     let data = mem.data_mut(&mut caller);
@@ -547,29 +512,6 @@ fn link_host_functions(
             .map_err(|e| Error::Internal(format!("cannot link `{full}`: {e:#}")))?;
     }
     Ok(())
-}
-
-/// Why a call must stop now (cancelled, or past its deadline), if it must.
-fn stop_reason(ctx: &HostContext<'_>, timeout: Option<Duration>) -> Option<wasmtime::Error> {
-    if ctx.is_cancelled() {
-        return Some(wasmtime::Error::new(Error::Cancelled));
-    }
-    if ctx.deadline.is_some_and(|d| Instant::now() >= d) {
-        return Some(wasmtime::Error::new(timeout_hit(
-            timeout.unwrap_or_default(),
-        )));
-    }
-    None
-}
-
-fn timeout_hit(t: Duration) -> LimitHit {
-    LimitHit {
-        kind: LimitKind::Timeout,
-        detail: format!(
-            "the call ran longer than {}; raise the limit with --timeout or limits.timeout",
-            format_duration(t)
-        ),
-    }
 }
 
 /// Asks the plugin for `len` bytes through its `nanoproc_alloc` (from inside a host call).
@@ -805,14 +747,9 @@ impl CorePlugin {
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
             let s = ctx.data();
-            if s.shared.cancel.generation() != s.call.generation {
-                return Err(wasmtime::Error::new(Error::Cancelled));
-            }
-            if s.call.deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(wasmtime::Error::new(timeout_hit(
-                    s.call.timeout.unwrap_or_default(),
-                )));
-            }
+            s.shared
+                .cancel
+                .check_call(s.call.generation, s.call.deadline, s.call.timeout)?;
             Ok(UpdateDeadline::Continue(1))
         });
         Ok(store)
@@ -895,26 +832,7 @@ impl Live {
 
     fn classify(&self, e: wasmtime::Error) -> Error {
         let inner = &self.plugin.inner;
-        match crate::error::classify(e, &inner.policy.limits, &inner.shared.audit) {
-            Ok(code) => Error::Guest(format!(
-                "the plugin exited with status {code} instead of returning"
-            )),
-            Err(err) => {
-                // Memory, output and fuel hits are audited where they are detected; a call's
-                // timeout is raised by this module's epoch callback or host-function guard.
-                if let Error::LimitExceeded { kind, detail } = &err
-                    && *kind == LimitKind::Timeout
-                {
-                    inner.shared.audit.event(
-                        &format!("limit.{}", kind_key(*kind)),
-                        inner.name.as_str(),
-                        Decision::Denied,
-                        detail.clone(),
-                    );
-                }
-                err
-            }
-        }
+        crate::error::classify_call(e, &inner.policy.limits, &inner.shared.audit, &inner.name)
     }
 
     /// Runs one call: input in (one copy), call, output out (one copy). `cache` keeps the
@@ -1002,15 +920,6 @@ impl Live {
         let data = self.memory.data(&self.store);
         let range = checked_range(data.len(), out_ptr, out_len, "the function's output")?;
         Ok(data[range].to_vec())
-    }
-}
-
-fn kind_key(kind: LimitKind) -> &'static str {
-    match kind {
-        LimitKind::Memory => "memory",
-        LimitKind::Output => "output",
-        LimitKind::Timeout => "timeout",
-        LimitKind::Fuel => "fuel",
     }
 }
 

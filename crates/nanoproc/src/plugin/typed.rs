@@ -5,12 +5,11 @@ use crate::audit::{Audit, AuditSink, Decision};
 use crate::component::store::{self, ComponentState, Ext, Live, Shared};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::plugin::abi::MAX_MESSAGE_BYTES;
+use crate::plugin::host_fn::{HostFailure, emit_log, host_error, invoke};
 use crate::plugin::{CallOptions, CancelState, HostFunctions};
 use crate::policy::Policy;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 use wasmtime::component::{HasSelf, InstancePre};
 
 mod bindings {
@@ -188,23 +187,14 @@ impl TypedLive {
 
 impl host::Host for Ext {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        let before = self.call.log_bytes;
-        self.call.log_bytes = before.saturating_add(message.len());
-        let plugin = self.shared.name.as_str();
-        if before >= MAX_MESSAGE_BYTES {
-            return Ok(());
-        }
-        if self.call.log_bytes > MAX_MESSAGE_BYTES {
-            tracing::warn!(target: "nanoproc::plugin", plugin, "log volume over {MAX_MESSAGE_BYTES} bytes in one call; dropping the rest");
-            return Ok(());
-        }
-        match level {
-            Level::Error => tracing::error!(target: "nanoproc::plugin", plugin, "{message}"),
-            Level::Warn => tracing::warn!(target: "nanoproc::plugin", plugin, "{message}"),
-            Level::Info => tracing::info!(target: "nanoproc::plugin", plugin, "{message}"),
-            Level::Debug => tracing::debug!(target: "nanoproc::plugin", plugin, "{message}"),
-            Level::Trace => tracing::trace!(target: "nanoproc::plugin", plugin, "{message}"),
-        }
+        let level = match level {
+            Level::Error => 0,
+            Level::Warn => 1,
+            Level::Info => 2,
+            Level::Debug => 3,
+            Level::Trace => 4,
+        };
+        emit_log(&self.shared.name, level, &message, &mut self.call.log_bytes);
         Ok(())
     }
 
@@ -257,31 +247,13 @@ impl host::Host for Ext {
             )));
         };
         let ctx = self.host_context();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&ctx, &input)));
-        audit.event(
-            "host_fn",
-            shown.as_str(),
-            Decision::Allowed,
-            if result.as_ref().is_ok_and(|r| r.is_ok()) {
-                "granted; returned"
-            } else {
-                "granted; failed"
+        Ok(
+            match invoke(f.as_ref(), &shown, &ctx, &input, self.call.timeout, audit)? {
+                Ok(out) => Ok(out),
+                // The host function's own error is the guest's to handle (result<_, string>).
+                Err(HostFailure::Returned(message)) => Err(message),
+                Err(HostFailure::Panicked(message)) => return Err(host_error(shown, message)),
             },
-        );
-        if ctx.is_cancelled() {
-            return Err(wasmtime::Error::new(Error::Cancelled));
-        }
-        if ctx.deadline().is_some_and(|d| Instant::now() >= d) {
-            return Err(wasmtime::Error::new(store::timeout_hit(
-                self.call.timeout.unwrap_or_default(),
-            )));
-        }
-        match result {
-            Err(panic) => Err(super::host_fn::host_error(
-                shown,
-                super::host_fn::panic_message(&*panic),
-            )),
-            Ok(r) => Ok(r),
-        }
+        )
     }
 }
