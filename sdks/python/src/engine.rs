@@ -1,0 +1,155 @@
+//! `Engine`: the shared Wasmtime engine, and the process-wide defaults used when none is given.
+
+use crate::convert::py_repr;
+use crate::errors::to_pyerr;
+use nanoproc::{EngineBuilder, PoolingOptions};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyInt};
+use std::path::PathBuf;
+
+/// A configured WebAssembly engine: compiled code, the instance pool, the compile cache and
+/// the epoch ticker that makes timeouts fire. Share one per process (plugins and `run` use
+/// a process-wide default when given none); it is thread-safe.
+///
+/// `fuel=True` meters instructions, so policies may set `fuel` (costs some speed).
+/// `pooling=True` preallocates sandbox slots (1,000 by default; an `int` sets how many may
+/// be alive at once) so a fresh sandbox costs microseconds; it reserves (not commits)
+/// several GiB of address space per slot. `pooling=False` allocates on demand.
+/// `cache_dir` is where compiled code is cached: the default is `$NANOPROC_CACHE_DIR`, else
+/// the user's cache directory; `None` turns the cache off.
+#[pyclass(frozen, module = "nanoproc", name = "Engine")]
+pub(crate) struct Engine {
+    pub(crate) inner: nanoproc::Engine,
+    pooling: Option<u32>,
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (*, fuel = false, pooling = None, cache_dir = None))]
+    fn new(
+        py: Python<'_>,
+        fuel: bool,
+        pooling: Option<&Bound<'_, PyAny>>,
+        cache_dir: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let slots = match pooling {
+            None => Some(PoolingOptions::default().total_instances),
+            Some(p) if p.is_instance_of::<PyBool>() => p
+                .extract::<bool>()?
+                .then_some(PoolingOptions::default().total_instances),
+            Some(p) if p.is_instance_of::<PyInt>() => {
+                let n: u32 = p.extract().map_err(|_| {
+                    PyValueError::new_err(format!(
+                        "pooling takes True, False or a number of slots from 1 to {}, not {p}",
+                        u32::MAX
+                    ))
+                })?;
+                if n == 0 {
+                    return Err(PyValueError::new_err(
+                        "pooling needs at least 1 slot; pass pooling=False to allocate on demand",
+                    ));
+                }
+                Some(n)
+            }
+            Some(p) => {
+                return Err(PyTypeError::new_err(format!(
+                    "pooling takes True, False or a number of slots, not {}",
+                    crate::convert::type_name(p)
+                )));
+            }
+        };
+        let mut b = EngineBuilder::new();
+        b.fuel(fuel).progress(false);
+        b.pooling(slots.map(|total_instances| PoolingOptions {
+            total_instances,
+            ..PoolingOptions::default()
+        }));
+        match cache_dir {
+            None => {}
+            Some(d) if d.is_none() => {
+                b.cache_dir(None);
+            }
+            Some(d) => {
+                let dir: PathBuf = d.extract().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "cache_dir takes a path or None, not {}",
+                        crate::convert::type_name(d)
+                    ))
+                })?;
+                b.cache_dir(Some(dir));
+            }
+        }
+        let inner = py.detach(|| b.build()).map_err(|e| to_pyerr(py, &e))?;
+        Ok(Engine {
+            inner,
+            pooling: slots,
+        })
+    }
+
+    /// Whether fuel metering is on (needed by policies and calls that set `fuel`).
+    #[getter]
+    fn fuel(&self) -> bool {
+        self.inner.fuel_enabled()
+    }
+
+    /// How many pooled sandbox slots the engine has, or `None` without pooling.
+    #[getter]
+    fn pooling(&self) -> Option<u32> {
+        self.pooling
+    }
+
+    /// The compile cache directory, or `None` when caching is off.
+    #[getter]
+    fn cache_dir(&self) -> Option<PathBuf> {
+        self.inner.cache_dir().map(PathBuf::from)
+    }
+
+    /// The process-wide default engine (pooling on; with fuel metering if `fuel`), created
+    /// on first use and shared by every plugin and `run` given no engine.
+    #[staticmethod]
+    #[pyo3(signature = (*, fuel = false))]
+    fn default(py: Python<'_>, fuel: bool) -> PyResult<Py<Engine>> {
+        default_engine(py, fuel)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Engine(fuel={}, pooling={}, cache_dir={})",
+            if self.fuel() { "True" } else { "False" },
+            match self.pooling {
+                Some(n) => n.to_string(),
+                None => "False".into(),
+            },
+            match self.inner.cache_dir() {
+                Some(d) => py_repr(py, d.display().to_string()),
+                None => "None".into(),
+            }
+        )
+    }
+}
+
+static DEFAULT: PyOnceLock<Py<Engine>> = PyOnceLock::new();
+static DEFAULT_FUEL: PyOnceLock<Py<Engine>> = PyOnceLock::new();
+
+/// The process-wide default engine, with fuel metering or without.
+pub(crate) fn default_engine(py: Python<'_>, fuel: bool) -> PyResult<Py<Engine>> {
+    let cell = if fuel { &DEFAULT_FUEL } else { &DEFAULT };
+    cell.get_or_try_init(py, || Py::new(py, Engine::new(py, fuel, None, None)?))
+        .map(|e| e.clone_ref(py))
+}
+
+/// `engine`, or the default engine: with fuel metering when `needs_fuel` (the policy sets
+/// fuel), so that `Policy(fuel=...)` works without building an engine by hand.
+pub(crate) fn resolve(
+    py: Python<'_>,
+    engine: Option<&Bound<'_, Engine>>,
+    needs_fuel: bool,
+) -> PyResult<nanoproc::Engine> {
+    match engine {
+        Some(e) => Ok(e.get().inner.clone()),
+        None => Ok(default_engine(py, needs_fuel)?.get().inner.clone()),
+    }
+}
