@@ -363,7 +363,12 @@ impl Component {
         options: &CallOptions,
     ) -> Result<Vec<Val>> {
         let f = self.function(function)?.clone();
-        let mut live = store::instantiate(&self.inner.shared, &self.inner.pre, options.max_memory)?;
+        let mut live = store::instantiate(
+            &self.inner.shared,
+            &self.inner.pre,
+            options.max_memory,
+            options.cancel.as_ref(),
+        )?;
         call_val(&mut live, &f, args, options)
     }
 
@@ -383,6 +388,7 @@ impl Component {
             live: Some(store::instantiate(
                 &self.inner.shared,
                 &self.inner.pre,
+                None,
                 None,
             )?),
             component: self.clone(),
@@ -443,7 +449,7 @@ impl ComponentInstance {
     fn live(&mut self) -> Result<&mut Live> {
         if self.live.is_none() {
             let inner = &self.component.inner;
-            self.live = Some(store::instantiate(&inner.shared, &inner.pre, None)?);
+            self.live = Some(store::instantiate(&inner.shared, &inner.pre, None, None)?);
         }
         self.live
             .as_mut()

@@ -8,7 +8,7 @@ use crate::audit::Audit;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::limits::{LimitHit, MemoryBudget};
-use crate::plugin::{CallOptions, HostFunctions};
+use crate::plugin::{CallOptions, CallToken, CancelHandle, HostFunctions};
 use crate::plugin::{CancelState, HostContext};
 use crate::policy::Policy;
 use crate::wasi::p2::P2State;
@@ -56,7 +56,7 @@ pub struct Ext {
 pub(crate) struct CallState {
     pub(crate) deadline: Option<Instant>,
     pub(crate) timeout: Option<Duration>,
-    pub(crate) generation: u64,
+    pub(crate) token: CallToken,
     /// Bytes logged through `host.log` during this call.
     pub(crate) log_bytes: usize,
 }
@@ -68,7 +68,7 @@ impl Ext {
             plugin: &self.shared.name,
             deadline: self.call.deadline,
             cancel: &self.shared.cancel,
-            generation: self.call.generation,
+            token: &self.call.token,
         }
     }
 }
@@ -121,7 +121,7 @@ fn new_store(shared: &Arc<Shared>, max_memory: Option<u64>) -> Result<ComponentS
         let ext = &ctx.data().ext;
         ext.shared
             .cancel
-            .check_call(ext.call.generation, ext.call.deadline, ext.call.timeout)?;
+            .check_call(&ext.call.token, ext.call.deadline, ext.call.timeout)?;
         Ok(UpdateDeadline::Continue(1))
     });
     Ok(store)
@@ -134,7 +134,7 @@ fn arm(store: &mut ComponentStore, options: &CallOptions) -> Result<()> {
     let timeout = options.timeout.or(limits.timeout);
     {
         let call = &mut store.data_mut().ext.call;
-        call.generation = shared.cancel.generation();
+        call.token = CallToken::start(&shared.cancel, options.cancel.as_ref());
         call.timeout = timeout;
         call.deadline = timeout.map(|t| Instant::now() + t);
         call.log_bytes = 0;
@@ -183,17 +183,19 @@ pub(crate) fn classify(shared: &Shared, e: wasmtime::Error) -> Error {
 }
 
 /// Instantiates `pre` in a fresh store. Instantiation (start functions, a language runtime's
-/// initialisation) runs under the policy's limits.
+/// initialisation) runs under the policy's limits, and stops when `cancel` is cancelled.
 pub(crate) fn instantiate(
     shared: &Arc<Shared>,
     pre: &InstancePre<ComponentState>,
     max_memory: Option<u64>,
+    cancel: Option<&CancelHandle>,
 ) -> Result<Live> {
     let mut store = new_store(shared, max_memory)?;
     arm(
         &mut store,
         &CallOptions {
             max_memory,
+            cancel: cancel.cloned(),
             ..Default::default()
         },
     )?;

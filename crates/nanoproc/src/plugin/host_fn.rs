@@ -16,7 +16,7 @@ pub struct HostContext<'a> {
     pub(crate) plugin: &'a str,
     pub(crate) deadline: Option<Instant>,
     pub(crate) cancel: &'a CancelState,
-    pub(crate) generation: u64,
+    pub(crate) token: &'a CallToken,
 }
 
 impl HostContext<'_> {
@@ -35,7 +35,7 @@ impl HostContext<'_> {
     }
     /// Whether the call was cancelled through a [`CancelHandle`].
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.generation() != self.generation
+        self.token.cancelled(self.cancel)
     }
     /// `Err` once the call is cancelled or past its deadline; return it to stop.
     pub fn check(&self) -> Result<(), String> {
@@ -51,7 +51,7 @@ impl HostContext<'_> {
     /// in the error), if it must.
     pub(crate) fn stop_reason(&self, timeout: Option<Duration>) -> Option<wasmtime::Error> {
         self.cancel
-            .check_call(self.generation, self.deadline, timeout)
+            .check_call(self.token, self.deadline, timeout)
             .err()
     }
     /// Sleeps for `d`, waking early (with `Err`) if the call is cancelled or hits its deadline.
@@ -68,10 +68,60 @@ impl HostContext<'_> {
     }
 }
 
-/// Cancels the calls in flight on a plugin; calls started afterwards run normally.
+/// Cancels calls in flight; calls started afterwards run normally.
+///
+/// A plugin's own handle ([`crate::plugin::Plugin::cancel_handle`]) cancels every call
+/// running on it. A handle made with [`CancelHandle::new`] and passed in
+/// [`crate::plugin::CallOptions::cancel`] cancels just the calls given it (a per-request
+/// token, as a Go `context.Context` or a .NET `CancellationToken` maps to).
 #[derive(Clone, Default)]
 pub struct CancelHandle {
     pub(crate) state: Arc<CancelState>,
+}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("generation", &self.state.generation())
+            .finish()
+    }
+}
+
+/// Two handles are equal when they cancel the same calls.
+impl PartialEq for CancelHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.state, &other.state)
+    }
+}
+
+impl Eq for CancelHandle {}
+
+/// What a call checks to know whether it was cancelled: the plugin's cancel generation when
+/// the call started and, if the call was given its own [`CancelHandle`], that handle's.
+#[derive(Default)]
+pub(crate) struct CallToken {
+    generation: u64,
+    own: Option<(Arc<CancelState>, u64)>,
+}
+
+impl CallToken {
+    /// The token of a call starting now on a plugin cancelled through `plugin`, also
+    /// cancelled through `own` if given.
+    pub(crate) fn start(plugin: &CancelState, own: Option<&CancelHandle>) -> Self {
+        CallToken {
+            generation: plugin.generation(),
+            own: own.map(|h| (h.state.clone(), h.state.generation())),
+        }
+    }
+
+    /// Whether the call was cancelled, through the plugin's handle or its own.
+    pub(crate) fn cancelled(&self, plugin: &CancelState) -> bool {
+        plugin.generation() != self.generation
+            || self
+                .own
+                .as_ref()
+                .is_some_and(|(state, generation)| state.generation() != *generation)
+    }
 }
 
 /// Shared cancellation counter.
@@ -89,11 +139,11 @@ impl CancelState {
     /// every epoch tick and every host-function return checks, for core and component plugins.
     pub(crate) fn check_call(
         &self,
-        generation: u64,
+        token: &CallToken,
         deadline: Option<Instant>,
         timeout: Option<Duration>,
     ) -> wasmtime::Result<()> {
-        if self.generation() != generation {
+        if token.cancelled(self) {
             return Err(wasmtime::Error::new(Error::Cancelled));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -106,7 +156,13 @@ impl CancelState {
 }
 
 impl CancelHandle {
-    /// Cancels every call currently running on the plugin (guest code and host functions).
+    /// A handle of its own, for [`crate::plugin::CallOptions::cancel`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels every call currently running that this handle covers (guest code and host
+    /// functions): all of the plugin's for its own handle, the calls given it otherwise.
     pub fn cancel(&self) {
         self.state.generation.fetch_add(1, Ordering::AcqRel);
     }

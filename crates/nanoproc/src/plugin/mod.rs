@@ -25,7 +25,7 @@ pub mod abi;
 pub(crate) mod host_fn;
 mod typed;
 
-pub(crate) use host_fn::CancelState;
+pub(crate) use host_fn::{CallToken, CancelState};
 pub use host_fn::{CancelHandle, HostContext, HostFn, HostFunctions};
 
 use crate::audit::{Audit, AuditSink};
@@ -57,6 +57,9 @@ pub struct CallOptions {
     /// Budget for all memories and tables during this call. For a fresh sandbox it also
     /// covers the initial memory; for a reused instance it bounds further growth.
     pub max_memory: Option<u64>,
+    /// Cancels this call (and only the calls given the same handle) when cancelled; the
+    /// plugin's own [`Plugin::cancel_handle`] cancels it too.
+    pub cancel: Option<CancelHandle>,
 }
 
 /// Store state of one plugin sandbox.
@@ -88,7 +91,7 @@ struct CallState {
     log_bytes: usize,
     deadline: Option<Instant>,
     timeout: Option<Duration>,
-    generation: u64,
+    token: CallToken,
 }
 
 /// What every sandbox of a plugin shares.
@@ -480,7 +483,7 @@ fn link_host_functions(
                         plugin: &state.shared.name,
                         deadline: state.call.deadline,
                         cancel: &state.shared.cancel,
-                        generation: state.call.generation,
+                        token: &state.call.token,
                     };
                     let result = invoke(
                         f.as_ref(),
@@ -647,7 +650,7 @@ impl Plugin {
                     plugin: p.clone(),
                 },
                 Flavor::Component(p) => InstanceKind::Component {
-                    live: Some(p.instantiate(None)?),
+                    live: Some(p.instantiate(None, None)?),
                     plugin: p.clone(),
                 },
             },
@@ -686,7 +689,7 @@ impl CorePlugin {
 
     fn call_with(&self, function: &str, input: &[u8], options: &CallOptions) -> Result<Vec<u8>> {
         let export = self.export(function)?;
-        let mut live = self.instantiate_with(options.max_memory)?;
+        let mut live = self.instantiate_with(options.max_memory, options.cancel.as_ref())?;
         live.call_export(function, &export, input, options, false)
     }
 
@@ -749,21 +752,26 @@ impl CorePlugin {
             let s = ctx.data();
             s.shared
                 .cancel
-                .check_call(s.call.generation, s.call.deadline, s.call.timeout)?;
+                .check_call(&s.call.token, s.call.deadline, s.call.timeout)?;
             Ok(UpdateDeadline::Continue(1))
         });
         Ok(store)
     }
 
     fn instantiate(&self) -> Result<Live> {
-        self.instantiate_with(None)
+        self.instantiate_with(None, None)
     }
 
-    fn instantiate_with(&self, max_memory: Option<u64>) -> Result<Live> {
+    /// A fresh sandbox; `cancel` also stops its start-up (a `start` function, `_initialize`).
+    fn instantiate_with(
+        &self,
+        max_memory: Option<u64>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<Live> {
         let _nesting = NestingGuard::enter(self.inner.engine.max_wasm_stack())?;
         let mut store = self.new_store(max_memory)?;
         let limits = self.inner.policy.limits.clone();
-        store.data_mut().call.generation = self.inner.shared.cancel.generation();
+        store.data_mut().call.token = CallToken::start(&self.inner.shared.cancel, cancel);
         // A `start` function, `_initialize` and the version check run under the policy's
         // deadline too (each call then sets its own).
         store.data_mut().call.timeout = limits.timeout;
@@ -851,6 +859,8 @@ impl Live {
             let call = &mut self.store.data_mut().call;
             call.error = None;
             call.log_bytes = 0;
+            call.token =
+                CallToken::start(&self.plugin.inner.shared.cancel, options.cancel.as_ref());
             call.timeout = timeout;
             call.deadline = timeout.map(|t| Instant::now() + t);
         }
@@ -973,7 +983,7 @@ impl PluginInstance {
                 plugin.check_function(function)?;
                 let l = match live {
                     Some(l) => l,
-                    None => live.insert(plugin.instantiate(None)?),
+                    None => live.insert(plugin.instantiate(None, None)?),
                 };
                 let result = l.call(function, input, options);
                 if !keep(&result) {

@@ -82,7 +82,7 @@ impl ComponentPlugin {
             indices,
             functions: Vec::new(),
         };
-        let mut live = plugin.instantiate(None)?;
+        let mut live = plugin.instantiate(None, None)?;
         let mut names = live.functions()?;
         if names.len() > MAX_FUNCTIONS {
             return Err(Error::AbiViolation(format!(
@@ -122,8 +122,12 @@ impl ComponentPlugin {
     }
 
     /// A fresh sandbox of this plugin.
-    pub(crate) fn instantiate(&self, max_memory: Option<u64>) -> Result<TypedLive> {
-        let live = store::instantiate(&self.shared, &self.pre, max_memory)?;
+    pub(crate) fn instantiate(
+        &self,
+        max_memory: Option<u64>,
+        cancel: Option<&crate::plugin::CancelHandle>,
+    ) -> Result<TypedLive> {
+        let live = store::instantiate(&self.shared, &self.pre, max_memory, cancel)?;
         Ok(TypedLive {
             live,
             indices: self.indices.clone(),
@@ -138,7 +142,7 @@ impl ComponentPlugin {
         options: &CallOptions,
     ) -> Result<Vec<u8>> {
         self.check_function(function)?;
-        self.instantiate(options.max_memory)?
+        self.instantiate(options.max_memory, options.cancel.as_ref())?
             .call(function, input, options)
     }
 }

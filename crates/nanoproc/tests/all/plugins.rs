@@ -214,6 +214,77 @@ fn a_cancel_handle_stops_a_running_call() {
 }
 
 #[test]
+fn a_per_call_cancel_handle_stops_only_its_own_call() {
+    let p = plugin("echo.wasm", Policy::default());
+    let mine = nanoproc::plugin::CancelHandle::new();
+    let spin = |cancel: Option<nanoproc::plugin::CancelHandle>, timeout| {
+        let p = p.clone();
+        std::thread::spawn(move || {
+            p.call_with(
+                "spin",
+                b"",
+                &CallOptions {
+                    cancel,
+                    timeout: Some(timeout),
+                    ..Default::default()
+                },
+            )
+        })
+    };
+    let cancelled = spin(Some(mine.clone()), Duration::from_secs(30));
+    let other = spin(None, Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(100));
+    mine.cancel();
+    assert!(matches!(
+        cancelled.join().expect("thread"),
+        Err(Error::Cancelled)
+    ));
+    // The other call ran on until its own deadline: the token did not reach it.
+    assert!(matches!(
+        other.join().expect("thread"),
+        Err(Error::LimitExceeded {
+            kind: LimitKind::Timeout,
+            ..
+        })
+    ));
+    // A cancelled token cancels nothing that starts later with a fresh token.
+    let opts = CallOptions {
+        cancel: Some(nanoproc::plugin::CancelHandle::new()),
+        ..Default::default()
+    };
+    assert_eq!(p.call_with("echo", b"again", &opts).expect("runs"), b"again");
+}
+
+#[test]
+fn a_reused_instance_made_before_a_cancel_still_calls_afterwards() {
+    let p = plugin("echo.wasm", Policy::default());
+    let mut inst = p.instance().expect("instance");
+    assert_eq!(inst.call("echo", b"before").expect("call"), b"before");
+    p.cancel_handle().cancel();
+    // Long enough for epoch ticks: a call that still carried the old cancel generation
+    // would end `Cancelled` instead of reaching its own deadline.
+    let spun = inst.call_with(
+        "spin",
+        b"",
+        &CallOptions {
+            timeout: Some(Duration::from_millis(300)),
+            ..Default::default()
+        },
+    );
+    assert!(
+        matches!(
+            spun,
+            Err(Error::LimitExceeded {
+                kind: LimitKind::Timeout,
+                ..
+            })
+        ),
+        "{spun:?}"
+    );
+    assert_eq!(inst.call("echo", b"after").expect("call"), b"after");
+}
+
+#[test]
 fn the_copy_file_demo_runs_with_two_mounts_and_a_fuel_budget() {
     let root = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(root.path().join("in")).expect("mkdir");
