@@ -28,12 +28,15 @@ pub(crate) struct Engine {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (*, fuel = false, pooling = None, cache_dir = None))]
+    #[pyo3(
+        signature = (*, fuel = false, pooling = None, cache_dir = CacheDir::Default),
+        text_signature = "(*, fuel=False, pooling=None, cache_dir=True)"
+    )]
     fn new(
         py: Python<'_>,
         fuel: bool,
         pooling: Option<&Bound<'_, PyAny>>,
-        cache_dir: Option<&Bound<'_, PyAny>>,
+        cache_dir: CacheDir,
     ) -> PyResult<Self> {
         let slots = match pooling {
             None => Some(PoolingOptions::default().total_instances),
@@ -68,17 +71,11 @@ impl Engine {
             ..PoolingOptions::default()
         }));
         match cache_dir {
-            None => {}
-            Some(d) if d.is_none() => {
+            CacheDir::Default => {}
+            CacheDir::Off => {
                 b.cache_dir(None);
             }
-            Some(d) => {
-                let dir: PathBuf = d.extract().map_err(|_| {
-                    PyTypeError::new_err(format!(
-                        "cache_dir takes a path or None, not {}",
-                        crate::convert::type_name(d)
-                    ))
-                })?;
+            CacheDir::Dir(dir) => {
                 b.cache_dir(Some(dir));
             }
         }
@@ -103,8 +100,10 @@ impl Engine {
 
     /// The compile cache directory, or `None` when caching is off.
     #[getter]
-    fn cache_dir(&self) -> Option<PathBuf> {
-        self.inner.cache_dir().map(PathBuf::from)
+    fn cache_dir(&self) -> Option<String> {
+        self.inner
+            .cache_dir()
+            .map(|d| d.to_string_lossy().into_owned())
     }
 
     /// The process-wide default engine (pooling on; with fuel metering if `fuel`), created
@@ -131,13 +130,49 @@ impl Engine {
     }
 }
 
+/// The `cache_dir` argument: left out or `True` (the default location), `None` or `False`
+/// (no cache), or a directory.
+pub(crate) enum CacheDir {
+    /// `$NANOPROC_CACHE_DIR`, else the user's cache directory.
+    Default,
+    /// No compile cache.
+    Off,
+    /// This directory.
+    Dir(PathBuf),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for CacheDir {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            return Ok(CacheDir::Off);
+        }
+        if obj.is_instance_of::<PyBool>() {
+            return Ok(if obj.extract::<bool>()? {
+                CacheDir::Default
+            } else {
+                CacheDir::Off
+            });
+        }
+        obj.extract::<PathBuf>().map(CacheDir::Dir).map_err(|_| {
+            PyTypeError::new_err(format!(
+                "cache_dir takes a path, True (the default location) or None (no cache), not {}",
+                crate::convert::type_name(&obj)
+            ))
+        })
+    }
+}
+
 static DEFAULT: PyOnceLock<Py<Engine>> = PyOnceLock::new();
 static DEFAULT_FUEL: PyOnceLock<Py<Engine>> = PyOnceLock::new();
 
 /// The process-wide default engine, with fuel metering or without.
 pub(crate) fn default_engine(py: Python<'_>, fuel: bool) -> PyResult<Py<Engine>> {
     let cell = if fuel { &DEFAULT_FUEL } else { &DEFAULT };
-    cell.get_or_try_init(py, || Py::new(py, Engine::new(py, fuel, None, None)?))
+    cell.get_or_try_init(py, || {
+        Py::new(py, Engine::new(py, fuel, None, CacheDir::Default)?)
+    })
         .map(|e| e.clone_ref(py))
 }
 

@@ -285,21 +285,21 @@ impl Policy {
 
     /// Mounted directories as `(host, guest, writable)` tuples (host paths canonical).
     #[getter]
-    fn dirs(&self) -> Vec<(PathBuf, String, bool)> {
+    fn dirs(&self) -> Vec<(String, String, bool)> {
         self.policy
             .mounts()
             .iter()
-            .map(|m| (m.host.clone(), m.guest.clone(), m.writable))
+            .map(|m| (path_text(&m.host), m.guest.clone(), m.writable))
             .collect()
     }
 
     /// Single-file grants as `(host, guest)` tuples.
     #[getter]
-    fn files(&self) -> Vec<(PathBuf, String)> {
+    fn files(&self) -> Vec<(String, String)> {
         self.policy
             .files()
             .iter()
-            .map(|f| (f.source.clone(), f.destination.clone()))
+            .map(|f| (path_text(&f.source), f.destination.clone()))
             .collect()
     }
 
@@ -419,6 +419,11 @@ impl Policy {
         }
         format!("Policy({})", parts.join(", "))
     }
+}
+
+/// A host path as text (lossy for paths that are not UTF-8).
+fn path_text(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
 }
 
 /// The items of a list-like argument (not a `str`, which would iterate characters).

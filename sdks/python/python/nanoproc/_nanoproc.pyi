@@ -28,7 +28,7 @@ class Engine:
         *,
         fuel: bool = False,
         pooling: Union[bool, int, None] = None,
-        cache_dir: Optional[_Path] = ...,
+        cache_dir: Union[_Path, bool, None] = True,
     ) -> Engine: ...
     @property
     def fuel(self) -> bool:
