@@ -173,7 +173,7 @@ pub(crate) fn default_engine(py: Python<'_>, fuel: bool) -> PyResult<Py<Engine>>
     cell.get_or_try_init(py, || {
         Py::new(py, Engine::new(py, fuel, None, CacheDir::Default)?)
     })
-        .map(|e| e.clone_ref(py))
+    .map(|e| e.clone_ref(py))
 }
 
 /// `engine`, or the default engine: with fuel metering when `needs_fuel` (the policy sets

@@ -304,3 +304,30 @@ def test_repr(echo):
     assert repr(echo.instance()) == "PluginInstance(name='echo')"
     policy = nanoproc.Policy(max_memory="64MiB", timeout=2, allow_host_fns=["host::greet"])
     assert repr(policy) == "Policy(allow_host_fns=['host::greet'], max_memory='64 MiB', timeout='2s')"
+
+
+def test_a_full_pool_is_host_exhausted():
+    engine = nanoproc.Engine(pooling=1)
+    with nanoproc.Plugin(PLUGINS / "echo.wasm", engine=engine) as p:
+        inst = p.instance()  # holds the only slot
+        with pytest.raises(nanoproc.HostExhausted, match="pool") as raised:
+            p.call("noop")
+        assert raised.value.exit_code == 120
+        assert raised.value.kind == "host resources exhausted"
+        inst.close()  # frees the slot
+        assert p.call("echo", b"ok") == b"ok"
+
+
+def test_the_audit_trail_is_bounded():
+    hits = nanoproc.MAX_AUDIT_EVENTS + 5
+    with nanoproc.Plugin(
+        PLUGINS / "call_host.wasm",
+        policy=nanoproc.Policy(allow_host_fns=["host::greet"]),
+        host_functions={"host::greet": lambda b: b},
+    ) as p:
+        with p.instance() as inst:
+            for _ in range(hits):
+                inst.call("call_host", b"x")
+        assert p.audit_dropped == 5
+        assert len(p.audit_events()) == nanoproc.MAX_AUDIT_EVENTS
+        assert p.audit_events() == []

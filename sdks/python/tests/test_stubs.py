@@ -91,6 +91,9 @@ def test_stub_signatures_match_the_runtime():
                     continue
                 if any(isinstance(d, ast.Name) and d.id == "property" for d in item.decorator_list):
                     continue
+                if item.name == "__new__" and sys.version_info < (3, 10):
+                    # The limited C API of 3.9 has no way to give a class a signature.
+                    continue
                 target = obj if item.name == "__new__" else getattr(obj, item.name)
                 pairs.append((item, target))
         for stub, runtime in pairs:
