@@ -29,40 +29,14 @@ pub(crate) struct Engine {
 impl Engine {
     #[new]
     #[pyo3(
-        signature = (*, fuel = false, pooling = None, cache_dir = CacheDir::Default),
-        text_signature = "(*, fuel=False, pooling=None, cache_dir=True)"
+        signature = (*, fuel = false, pooling = Pooling::Default, cache_dir = CacheDir::Default),
+        text_signature = "(*, fuel=False, pooling=True, cache_dir=True)"
     )]
-    fn new(
-        py: Python<'_>,
-        fuel: bool,
-        pooling: Option<&Bound<'_, PyAny>>,
-        cache_dir: CacheDir,
-    ) -> PyResult<Self> {
+    fn new(py: Python<'_>, fuel: bool, pooling: Pooling, cache_dir: CacheDir) -> PyResult<Self> {
         let slots = match pooling {
-            None => Some(PoolingOptions::default().total_instances),
-            Some(p) if p.is_instance_of::<PyBool>() => p
-                .extract::<bool>()?
-                .then_some(PoolingOptions::default().total_instances),
-            Some(p) if p.is_instance_of::<PyInt>() => {
-                let n: u32 = p.extract().map_err(|_| {
-                    PyValueError::new_err(format!(
-                        "pooling takes True, False or a number of slots from 1 to {}, not {p}",
-                        u32::MAX
-                    ))
-                })?;
-                if n == 0 {
-                    return Err(PyValueError::new_err(
-                        "pooling needs at least 1 slot; pass pooling=False to allocate on demand",
-                    ));
-                }
-                Some(n)
-            }
-            Some(p) => {
-                return Err(PyTypeError::new_err(format!(
-                    "pooling takes True, False or a number of slots, not {}",
-                    crate::convert::type_name(p)
-                )));
-            }
+            Pooling::Default => Some(PoolingOptions::default().total_instances),
+            Pooling::Off => None,
+            Pooling::Slots(n) => Some(n),
         };
         let mut b = EngineBuilder::new();
         b.fuel(fuel).progress(false);
@@ -130,6 +104,47 @@ impl Engine {
     }
 }
 
+/// The `pooling` argument: `True` (the default number of slots), `False`, or a number of slots.
+pub(crate) enum Pooling {
+    /// [`PoolingOptions::default`]'s slots.
+    Default,
+    /// Allocate on demand.
+    Off,
+    /// This many slots.
+    Slots(u32),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Pooling {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>() {
+            return Ok(if obj.extract::<bool>()? {
+                Pooling::Default
+            } else {
+                Pooling::Off
+            });
+        }
+        if !obj.is_instance_of::<PyInt>() {
+            return Err(PyTypeError::new_err(format!(
+                "pooling takes True, False or a number of slots, not {}",
+                crate::convert::type_name(&obj)
+            )));
+        }
+        match obj.extract::<u32>() {
+            Ok(0) => Err(PyValueError::new_err(
+                "pooling needs at least 1 slot; pass pooling=False to allocate on demand",
+            )),
+            Ok(n) => Ok(Pooling::Slots(n)),
+            Err(_) => Err(PyValueError::new_err(format!(
+                "pooling takes True, False or a number of slots from 1 to {}, not {}",
+                u32::MAX,
+                &*obj
+            ))),
+        }
+    }
+}
+
 /// The `cache_dir` argument: left out or `True` (the default location), `None` or `False`
 /// (no cache), or a directory.
 pub(crate) enum CacheDir {
@@ -171,7 +186,10 @@ static DEFAULT_FUEL: PyOnceLock<Py<Engine>> = PyOnceLock::new();
 pub(crate) fn default_engine(py: Python<'_>, fuel: bool) -> PyResult<Py<Engine>> {
     let cell = if fuel { &DEFAULT_FUEL } else { &DEFAULT };
     cell.get_or_try_init(py, || {
-        Py::new(py, Engine::new(py, fuel, None, CacheDir::Default)?)
+        Py::new(
+            py,
+            Engine::new(py, fuel, Pooling::Default, CacheDir::Default)?,
+        )
     })
     .map(|e| e.clone_ref(py))
 }

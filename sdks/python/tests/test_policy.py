@@ -161,5 +161,8 @@ def test_engine_options(tmp_path):
     assert nanoproc.Engine.default().pooling == 1000
     with pytest.raises(ValueError, match="at least 1 slot"):
         nanoproc.Engine(pooling=0)
+    with pytest.raises(ValueError, match="from 1 to"):
+        nanoproc.Engine(pooling=-1)
+    assert nanoproc.Engine(pooling=True, cache_dir=None).pooling == 1000
     with pytest.raises(TypeError):
         nanoproc.Engine(pooling="many")

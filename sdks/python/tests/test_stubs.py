@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import pathlib
 import subprocess
 import sys
@@ -136,12 +137,13 @@ def test_every_public_item_has_a_docstring():
                 assert (getattr(value, "__doc__", None) or "").strip(), f"{name}.{member}"
 
 
-def test_mypy_stubtest_agrees():
+def test_mypy_stubtest_agrees(tmp_path):
     pytest.importorskip("mypy")
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "nanoproc._nanoproc", "--ignore-missing-stub"],
         capture_output=True,
         text=True,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -159,9 +161,10 @@ def test_the_typed_package_type_checks(tmp_path):
         "bad: str = o.exit_code\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(sample)],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull, str(sample)],
         capture_output=True,
         text=True,
+        cwd=tmp_path,
     )
     # Exactly the one deliberate error.
     assert "sample.py:7: error: Incompatible types in assignment" in result.stdout, result.stdout

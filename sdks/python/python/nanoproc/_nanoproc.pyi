@@ -27,7 +27,7 @@ class Engine:
         cls,
         *,
         fuel: bool = False,
-        pooling: Union[bool, int, None] = None,
+        pooling: Union[bool, int] = True,
         cache_dir: Union[_Path, bool, None] = True,
     ) -> Engine: ...
     @property
