@@ -183,6 +183,12 @@ def test_invalid_plugin_bytes():
         nanoproc.Plugin(b"(module)")
 
 
+def test_missing_plugin_file_is_an_io_error(tmp_path):
+    with pytest.raises(nanoproc.IoError, match="nope.wasm") as raised:
+        nanoproc.Plugin(tmp_path / "nope.wasm")
+    assert raised.value.kind == "io error"
+
+
 def test_plugin_from_bytes_and_name():
     code = (PLUGINS / "echo.wasm").read_bytes()
     with nanoproc.Plugin(code, name="mine") as p:

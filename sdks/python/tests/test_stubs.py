@@ -169,3 +169,10 @@ def test_the_typed_package_type_checks(tmp_path):
     # Exactly the one deliberate error.
     assert "sample.py:7: error: Incompatible types in assignment" in result.stdout, result.stdout
     assert result.stdout.count("error:") == 1, result.stdout
+
+
+def test_version_is_the_crate_version():
+    from importlib.metadata import version
+
+    assert nanoproc.__version__ == version("nanoproc")
+    assert nanoproc.__version__.count(".") == 2
