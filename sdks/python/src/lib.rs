@@ -24,6 +24,7 @@ fn _nanoproc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::Policy>()?;
     m.add_class::<plugin::Plugin>()?;
     m.add_class::<plugin::PluginInstance>()?;
+    m.add_class::<run::Program>()?;
     m.add_class::<run::Outcome>()?;
     m.add_class::<run::Usage>()?;
     m.add_class::<audit::AuditEvent>()?;

@@ -6,7 +6,8 @@ use crate::engine::{self, Engine};
 use crate::errors::to_pyerr;
 use crate::plugin::{Code, code};
 use crate::policy::Policy;
-use nanoproc::{Prepared, Status, loader};
+use nanoproc::policy::StdinMode;
+use nanoproc::{Loaded, ModuleKind, PolicyBuilder, Prepared, Status, loader};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -187,9 +188,148 @@ impl Outcome {
     }
 }
 
+/// A WASI program loaded and linked once, to run many times (each run in a fresh sandbox):
+/// what `run` does in one go, without reading and linking the module again every time.
+///
+/// `wasm` is a preview 1 module or a preview 2 component (a path, or the bytes); `policy`
+/// (default: nothing granted, output captured) and `engine` are as for `run`. Loading raises
+/// `InvalidModule` (not a WASI command), `Denied` (an import the policy does not grant),
+/// `IoError` or `PolicyError`.
+#[pyclass(frozen, module = "nanoproc", name = "Program")]
+pub(crate) struct Program {
+    engine: nanoproc::Engine,
+    loaded: Loaded,
+    builder: PolicyBuilder,
+    prepared: Prepared,
+}
+
+impl Program {
+    fn load(
+        py: Python<'_>,
+        wasm: &Bound<'_, PyAny>,
+        policy: Option<&Bound<'_, Policy>>,
+        engine: Option<&Bound<'_, Engine>>,
+    ) -> PyResult<Self> {
+        let (builder, policy) = match policy {
+            Some(p) => (p.get().builder.clone(), p.get().policy.clone()),
+            None => {
+                let b = Policy::default_builder();
+                let p = b.build().map_err(|e| to_pyerr(py, &e))?;
+                (b, p)
+            }
+        };
+        let engine = engine::resolve(py, engine, policy.limits().fuel.is_some())?;
+        let code = code(wasm)?;
+        let (loaded, prepared) = py
+            .detach(|| {
+                let loaded = match &code {
+                    Code::File(path) => loader::load_file(&engine, path),
+                    Code::Bytes(bytes) => loader::load_bytes(&engine, bytes, "module"),
+                }?;
+                let prepared = Prepared::new(&engine, &loaded, policy)?;
+                Ok((loaded, prepared))
+            })
+            .map_err(|e: nanoproc::Error| to_pyerr(py, &e))?;
+        Ok(Program {
+            engine,
+            loaded,
+            builder,
+            prepared,
+        })
+    }
+
+    fn run_once(
+        &self,
+        py: Python<'_>,
+        args: Option<Vec<String>>,
+        stdin: Option<&Bound<'_, PyAny>>,
+        check: bool,
+    ) -> PyResult<Outcome> {
+        let overrides = args.is_some() || stdin.is_some_and(|s| !s.is_none());
+        let prepared = if overrides {
+            let mut b = self.builder.clone();
+            if let Some(args) = args {
+                b.args(args);
+            }
+            if let Some(s) = stdin.filter(|s| !s.is_none()) {
+                b.stdin(StdinMode::Bytes(
+                    crate::convert::input("stdin", Some(s))?.as_slice().to_vec(),
+                ));
+            }
+            let policy = b.build().map_err(|e| to_pyerr(py, &e))?;
+            py.detach(|| Prepared::new(&self.engine, &self.loaded, policy))
+                .map_err(|e| to_pyerr(py, &e))?
+        } else {
+            self.prepared.clone()
+        };
+        let outcome = py
+            .detach(|| prepared.run(Vec::new()))
+            .map_err(|e| to_pyerr(py, &e))?;
+        to_outcome(py, outcome, check)
+    }
+}
+
+#[pymethods]
+impl Program {
+    #[new]
+    #[pyo3(signature = (wasm, *, policy = None, engine = None))]
+    fn new(
+        py: Python<'_>,
+        wasm: &Bound<'_, PyAny>,
+        policy: Option<&Bound<'_, Policy>>,
+        engine: Option<&Bound<'_, Engine>>,
+    ) -> PyResult<Self> {
+        Program::load(py, wasm, policy, engine)
+    }
+
+    /// Runs the program once in a fresh sandbox and returns its `Outcome`; `args` and
+    /// `stdin` replace the policy's for this run. Same reporting as `run`: a limit hit or a
+    /// trap is in the outcome, or raised with `check=True`.
+    #[pyo3(signature = (*, args = None, stdin = None, check = false))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        args: Option<Vec<String>>,
+        stdin: Option<&Bound<'_, PyAny>>,
+        check: bool,
+    ) -> PyResult<Outcome> {
+        self.run_once(py, args, stdin, check)
+    }
+
+    /// The program's name (its file name, or `module` for bytes).
+    #[getter]
+    fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    /// `"module"` (WASI preview 1) or `"component"` (WASI preview 2).
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.loaded.kind {
+            ModuleKind::CoreModule => "module",
+            ModuleKind::Component => "component",
+        }
+    }
+
+    /// The SHA-256 of the binary, in hex.
+    #[getter]
+    fn sha256(&self) -> String {
+        self.loaded.sha256_hex()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "Program(name={}, kind={})",
+            py_repr(py, &self.loaded.name),
+            py_repr(py, self.kind())
+        )
+    }
+}
+
 /// Runs a WASI program (a preview 1 module or a preview 2 component, path or bytes) in a
 /// fresh sandbox under `policy` (default: nothing granted, output captured) and returns its
 /// `Outcome`. `args` and `stdin` replace the policy's. The GIL is released while it runs.
+/// (To run one program many times, load it once with `Program`.)
 ///
 /// A limit hit or a trap is reported in the outcome (`status == "stopped"`, `error` set);
 /// with `check=True` it is raised instead. Problems before the guest runs (an invalid
@@ -228,6 +368,11 @@ pub(crate) fn run(
             Prepared::new(&engine, &loaded, policy)?.run(Vec::new())
         })
         .map_err(|e| to_pyerr(py, &e))?;
+    to_outcome(py, outcome, check)
+}
+
+/// The Python `Outcome` of `outcome`; with `check`, the error that stopped the guest instead.
+fn to_outcome(py: Python<'_>, outcome: nanoproc::Outcome, check: bool) -> PyResult<Outcome> {
     let json = outcome.to_json().to_string();
     let exit_code = outcome.exit_code();
     let (stopped, error) = match &outcome.status {

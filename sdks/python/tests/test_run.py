@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -213,3 +214,30 @@ def test_run_accepts_path_like_and_str(tmp_path):
     assert nanoproc.run(os.fspath(GUESTS / "hello.wasm")).ok
     assert nanoproc.run((GUESTS / "hello.wasm").read_bytes()).ok
 
+
+
+def test_program_loads_once_and_runs_many_times(tmp_path: pathlib.Path):
+    (tmp_path / "a.txt").write_bytes(b"A")
+    (tmp_path / "b.txt").write_bytes(b"B")
+    prog = nanoproc.Program(GUESTS / "cat.wasm", policy=nanoproc.Policy(dirs=[(tmp_path, "/d")], args=["/d/a.txt"]))
+    assert (prog.name, prog.kind) == ("cat.wasm", "module")
+    assert prog.sha256 == hashlib.sha256((GUESTS / "cat.wasm").read_bytes()).hexdigest()
+    assert prog.run().stdout == b"A"
+    assert prog.run(args=["/d/b.txt"]).stdout == b"B"
+    assert prog.run().stdout == b"A"  # the override was for one run
+    assert prog.run(args=["/d/missing"]).exit_code == 1
+    assert nanoproc.Program(GUESTS / "hello_p2.wasm").kind == "component"
+    echo = nanoproc.Program(CAT_STDIN_WAT)
+    assert [echo.run(stdin=s).stdout for s in (b"1", b"22", b"")] == [b"1", b"22", b""]
+    spin = nanoproc.Program(GUESTS / "spin.wasm", policy=nanoproc.Policy(timeout=0.05))
+    assert isinstance(spin.run().error, nanoproc.TimeLimit)
+    with pytest.raises(nanoproc.TimeLimit):
+        spin.run(check=True)
+    assert repr(prog) == "Program(name='cat.wasm', kind='module')"
+
+
+def test_program_refusals_happen_at_load():
+    with pytest.raises(nanoproc.Denied, match="stdio"):
+        nanoproc.Program(GUESTS / "hello_p2.wasm", policy=nanoproc.Policy(deny_wasi=["stdio"]))
+    with pytest.raises(nanoproc.InvalidModule):
+        nanoproc.Program(b"(module)")

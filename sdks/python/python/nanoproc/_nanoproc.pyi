@@ -192,6 +192,35 @@ class PluginInstance:
     def __exit__(self, *_exc: object) -> None: ...
 
 @final
+class Program:
+    """A WASI program loaded and linked once, to run many times (each run in a fresh sandbox)."""
+
+    def __new__(
+        cls,
+        wasm: Union[_Path, _Buffer],
+        *,
+        policy: Optional[Policy] = None,
+        engine: Optional[Engine] = None,
+    ) -> Program: ...
+    def run(
+        self,
+        *,
+        args: Optional[Sequence[str]] = None,
+        stdin: Optional[_Buffer] = None,
+        check: bool = False,
+    ) -> Outcome:
+        """Runs the program once in a fresh sandbox and returns its Outcome."""
+    @property
+    def name(self) -> str:
+        """The program's name."""
+    @property
+    def kind(self) -> Literal["module", "component"]:
+        """WASI preview 1 module or preview 2 component."""
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the binary, in hex."""
+
+@final
 class Usage:
     """Resources a run used."""
 
