@@ -177,9 +177,12 @@ async fn with_deadline<R>(
     }
 }
 
-/// Turns whatever stopped a call into an error (see [`crate::error::classify_call`]).
-pub(crate) fn classify(shared: &Shared, e: wasmtime::Error) -> Error {
-    crate::error::classify_call(e, &shared.policy.limits, &shared.audit, &shared.name)
+/// Turns whatever stopped a call into an error (see [`crate::error::classify_call`]);
+/// `fuel` is the call's own budget, if it had one (named instead of the policy's).
+pub(crate) fn classify(shared: &Shared, e: wasmtime::Error, fuel: Option<u64>) -> Error {
+    let mut limits = shared.policy.limits.clone();
+    limits.fuel = fuel.or(limits.fuel);
+    crate::error::classify_call(e, &limits, &shared.audit, &shared.name)
 }
 
 /// Instantiates `pre` in a fresh store. Instantiation (start functions, a language runtime's
@@ -205,7 +208,7 @@ pub(crate) fn instantiate(
     let instance = super::runtime::block_on(shared.engine.max_wasm_stack(), async {
         with_deadline(deadline, pre.instantiate_async(&mut store), timeout).await
     })?
-    .map_err(|e| classify(shared, crate::sandbox::setup_error(e)))?;
+    .map_err(|e| classify(shared, crate::sandbox::setup_error(e), None))?;
     Ok(Live { store, instance })
 }
 
@@ -229,10 +232,11 @@ impl Live {
         arm(&mut self.store, options)?;
         let deadline = self.store.data().ext.call.deadline;
         let timeout = self.store.data().ext.call.timeout;
+        let fuel = options.fuel;
         let Live { store, instance } = self;
         let result = super::runtime::block_on(shared.engine.max_wasm_stack(), async move {
             with_deadline(deadline, f(store, instance), timeout).await
         })?;
-        result.map_err(|e| classify(&shared, e))
+        result.map_err(|e| classify(&shared, e, fuel))
     }
 }

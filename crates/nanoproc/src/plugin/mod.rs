@@ -92,6 +92,8 @@ struct CallState {
     deadline: Option<Instant>,
     timeout: Option<Duration>,
     token: CallToken,
+    /// The call's own fuel budget, if it has one.
+    fuel: Option<u64>,
 }
 
 /// What every sandbox of a plugin shares.
@@ -838,9 +840,13 @@ impl Live {
         }
     }
 
+    /// The error for what stopped a call; a per-call fuel budget is named instead of the
+    /// policy's.
     fn classify(&self, e: wasmtime::Error) -> Error {
         let inner = &self.plugin.inner;
-        crate::error::classify_call(e, &inner.policy.limits, &inner.shared.audit, &inner.name)
+        let mut limits = inner.policy.limits.clone();
+        limits.fuel = self.store.data().call.fuel.or(limits.fuel);
+        crate::error::classify_call(e, &limits, &inner.shared.audit, &inner.name)
     }
 
     /// Runs one call: input in (one copy), call, output out (one copy). `cache` keeps the
@@ -861,6 +867,7 @@ impl Live {
             call.log_bytes = 0;
             call.token =
                 CallToken::start(&self.plugin.inner.shared.cancel, options.cancel.as_ref());
+            call.fuel = options.fuel;
             call.timeout = timeout;
             call.deadline = timeout.map(|t| Instant::now() + t);
         }

@@ -217,7 +217,10 @@ fn plugin_component_instance_reuse_and_limits() {
         },
     );
     match r {
-        Err(Error::LimitExceeded { kind, .. }) => assert_eq!(kind, LimitKind::Fuel),
+        Err(e @ Error::LimitExceeded { kind, .. }) => {
+            assert_eq!(kind, LimitKind::Fuel);
+            assert!(e.to_string().contains("10000 units"), "{e}");
+        }
         other => panic!("expected the fuel limit, got {:?}", other.map(|v| v.len())),
     }
     // The plugin is healthy afterwards.
