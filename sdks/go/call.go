@@ -1,0 +1,164 @@
+package nanoproc
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+	"unsafe"
+)
+
+// CallOptions are per-call limits; zero fields keep the plugin's policy.
+type CallOptions struct {
+	// Fuel is the fuel budget of this call (needs an engine made WithFuel).
+	Fuel uint64
+	// Timeout is the wall-clock limit of this call (microsecond granularity). A context
+	// deadline sooner than it (or than the policy's) takes its place.
+	Timeout time.Duration
+	// MaxMemory is the memory budget of this call, in bytes.
+	MaxMemory uint64
+}
+
+// watch ties a per-call cancel token to a context: when the context is cancelled, the token is
+// cancelled, and cancelled again every millisecond until the call returns (a token only stops
+// calls already running, so a cancel landing before the call took the token must be repeated).
+// A context's deadline is left to the call's timeout, which setup sets no later than it.
+type watch struct {
+	tok      *C.nanoproc_cancel
+	stop     func() bool
+	finished chan struct{}
+	done     chan struct{}
+}
+
+func startWatch(ctx context.Context) *watch {
+	w := &watch{
+		tok:      C.nanoproc_cancel_new(),
+		finished: make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	_, hasDeadline := ctx.Deadline()
+	w.stop = context.AfterFunc(ctx, func() {
+		defer close(w.done)
+		if hasDeadline && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The deadline is the call's timeout too (setup): nanoproc stops it as a time
+			// limit, which the error then wraps with context.DeadlineExceeded.
+			return
+		}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			_ = takeError(C.nanoproc_cancel_cancel(w.tok))
+			select {
+			case <-w.finished:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return w
+}
+
+// end stops watching once the call returned, then frees the token (never while the watcher
+// may still use it: its address could be reused by another call's token).
+func (w *watch) end() {
+	close(w.finished)
+	if !w.stop() {
+		<-w.done
+	}
+	C.nanoproc_cancel_free(w.tok)
+}
+
+// setup fills opts for a call under ctx with o: the limits, the context's deadline as the
+// timeout when sooner, and a cancel token when ctx can be cancelled (then call w.end() after).
+// ok is false when no option applies (pass NULL).
+func setup(ctx context.Context, o *CallOptions, opts *C.nanoproc_call_options) (w *watch, ok bool, err error) {
+	timeout := o.Timeout
+	if deadline, has := ctx.Deadline(); has {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, false, ctxError(ctx, context.DeadlineExceeded)
+		}
+		if timeout <= 0 || left < timeout {
+			timeout = left
+		}
+	}
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, false, ctxError(ctx, err)
+		}
+		w = startWatch(ctx)
+	}
+	if w == nil && o.Fuel == 0 && timeout <= 0 && o.MaxMemory == 0 {
+		return nil, false, nil
+	}
+	*opts = C.nanoproc_call_options{fuel: C.uint64_t(o.Fuel), max_memory: C.uint64_t(o.MaxMemory)}
+	if timeout > 0 {
+		us := (timeout + time.Microsecond - 1) / time.Microsecond // rounded up: never 0 (none)
+		opts.timeout_us = C.uint64_t(us)
+	}
+	if w != nil {
+		opts.cancel = w.tok
+	}
+	return w, true, nil
+}
+
+// ctxError is the error of a call not started because its context had ended already.
+func ctxError(ctx context.Context, cause error) error {
+	if err := ctx.Err(); err != nil {
+		cause = err
+	}
+	kind, detail := KindCancelled, "cancelled"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		kind, detail = KindTimeLimit, "the context's deadline passed before the call started"
+	}
+	return &Error{Kind: kind, Message: kind.String() + ": " + detail, Detail: detail, ExitCode: 124, wrapped: []error{cause}}
+}
+
+// finishError adds the context's error to err when the context is why the call stopped.
+func finishError(ctx context.Context, err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	switch e.Kind {
+	case KindCancelled:
+		if cerr := ctx.Err(); cerr != nil {
+			e.wrapped = append(e.wrapped, cerr)
+		}
+	case KindTimeLimit:
+		if deadline, has := ctx.Deadline(); has && !time.Now().Before(deadline) {
+			e.wrapped = append(e.wrapped, context.DeadlineExceeded)
+		}
+	}
+	return err
+}
+
+// takeOutput copies the output buffer into Go memory and frees it.
+func takeOutput(out *C.nanoproc_buf) []byte {
+	if out.data == nil || out.len == 0 {
+		return []byte{}
+	}
+	var b []byte
+	if out.len <= math.MaxInt32 {
+		b = C.GoBytes(unsafe.Pointer(out.data), C.int(out.len))
+	} else {
+		b = make([]byte, int(out.len))
+		copy(b, unsafe.Slice((*byte)(unsafe.Pointer(out.data)), int(out.len)))
+	}
+	C.nanoproc_buf_free(out)
+	return b
+}
+
+// cName and cInput pass Go memory to C without copying: nanoproc reads it only during the call.
+func cName(name string) (*C.char, C.size_t) {
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(name))), C.size_t(len(name))
+}
+
+func cInput(input []byte) (*C.uint8_t, C.size_t) {
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(input))), C.size_t(len(input))
+}

@@ -1,0 +1,3 @@
+module nanoproc.dev/sdk/go
+
+go 1.22
