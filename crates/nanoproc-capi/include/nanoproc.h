@@ -21,9 +21,12 @@
  *
  * Handles are checked. A NULL, freed, foreign or wrong-type handle is reported as
  * NANOPROC_ERROR_INVALID_ARGUMENT, never undefined behaviour; freeing NULL or freeing twice is
- * ignored. Freeing a handle that another thread is using is safe: the object lives until
- * that use ends. (Raw data pointers you pass, such as input bytes or strings, cannot be
- * checked: they must be valid for the length you give.)
+ * ignored. A freed handle stays invalid: its address is not given to a new handle before
+ * 16,384 more handles have been freed. Freeing a handle that another thread is using is safe:
+ * the object lives until that use ends. (Raw data pointers you pass, such as input bytes or
+ * strings, cannot be checked: they must be valid for the length you give. nanoproc_buf_free
+ * resets the buffer it frees, so freeing one nanoproc_buf twice is safe; freeing a copy of an
+ * already freed one is not, as its bytes may have been reused for a newer buffer.)
  *
  * Threads. nanoproc_engine, nanoproc_plugin, nanoproc_cancel and nanoproc_outcome are
  * thread-safe: use one from many threads at once. nanoproc_instance runs one call at a time
@@ -204,7 +207,8 @@ typedef struct nanoproc_usage {
   uint64_t stdout_bytes;
   // Bytes the guest wrote to stderr.
   uint64_t stderr_bytes;
-  // The most descriptors the guest held open at once.
+  // The most descriptors the guest held open at once, counting those it opened itself
+  // (not stdio or preopened directories).
   uint64_t peak_fds;
 } nanoproc_usage;
 
@@ -216,9 +220,9 @@ extern "C" {
 const char *nanoproc_version(void);
 
 // How many objects nanoproc has handed out and not yet had freed: handles of every type
-// (engines, builders, plugins, instances, cancel tokens, outcomes, errors) plus output
-// buffers. For leak checks in tests: it returns to its old value once everything made since
-// is freed.
+// (engines, builders, plugins, instances, cancel tokens, outcomes, errors, and the
+// `nanoproc_host_call` of each host-function callback while it runs) plus output buffers.
+// For leak checks in tests: it returns to its old value once everything made since is freed.
 size_t nanoproc_live_objects(void);
 
 // Frees the bytes of `buf` and sets it to `{NULL, 0}`. NULL, an empty buffer, and a

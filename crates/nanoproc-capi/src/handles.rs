@@ -1,33 +1,76 @@
 //! The live-handle registry: every handle given to C is a key here, never dereferenced.
 //!
-//! A handle pointer is the address of an `Arc` the registry owns. Every entry point looks the
-//! address up (with the handle's expected type) and works on a cloned `Arc`, so:
+//! A handle pointer is the address of a small allocation of the registry's own (a token),
+//! and the object behind it is an `Arc` the registry owns. Every entry point looks the address
+//! up (with the handle's expected type) and works on a cloned `Arc`, so:
 //! - a NULL, freed, foreign or wrong-type pointer is an `InvalidArgument` error, not undefined
 //!   behaviour, and freeing twice is detected and ignored;
 //! - freeing a handle while another thread is using it is safe: the object lives until the
-//!   last call using it returns.
+//!   last call using it returns;
+//! - a freed handle stays invalid: its token is not freed with it but kept in a quarantine of
+//!   the [`QUARANTINE`] most recently freed tokens, so the allocator cannot give the same
+//!   address to a newer handle until that many more handles have been freed. (Were the
+//!   address of the object itself the handle, a handle used after its `_free` would silently
+//!   reach whatever object the allocator put at that address next.)
 //!
 //! The registry is sharded by address so threads calling different plugins rarely meet.
 
 use crate::error::CError;
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
-type Entry = (Arc<dyn Any + Send + Sync>, &'static str);
+/// The address a handle is known by: allocated for the handle, kept allocated in the
+/// quarantine for a while after it is freed.
+type Token = Box<u64>;
+
+struct Entry {
+    object: Arc<dyn Any + Send + Sync>,
+    name: &'static str,
+    token: Token,
+}
 
 const SHARDS: usize = 16;
 
+/// How many freed tokens stay allocated (about 32 bytes each with the allocator's overhead:
+/// at most 512 KiB): a freed handle cannot be confused with a newer one before this many
+/// more handles were freed.
+pub(crate) const QUARANTINE: usize = 16 * 1024;
+
+/// Keys are addresses of distinct live allocations: hashing them is a multiply.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        // Fibonacci hashing: the multiply spreads the aligned low bits over the high ones.
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Shard = HashMap<usize, Entry, BuildHasherDefault<AddrHasher>>;
+
 struct Registry {
-    shards: [Mutex<HashMap<usize, Entry>>; SHARDS],
+    shards: [Mutex<Shard>; SHARDS],
+    quarantine: Mutex<VecDeque<Token>>,
 }
 
 static LIVE: LazyLock<Registry> = LazyLock::new(|| Registry {
-    shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+    shards: std::array::from_fn(|_| Mutex::new(HashMap::default())),
+    quarantine: Mutex::new(VecDeque::new()),
 });
 
-fn shard(addr: usize) -> MutexGuard<'static, HashMap<usize, Entry>> {
-    // Allocations are at least 16-byte aligned; the low bits carry nothing.
+fn shard(addr: usize) -> MutexGuard<'static, Shard> {
+    // Allocations are at least 8-byte aligned; the low bits carry nothing.
     LIVE.shards[(addr >> 4) % SHARDS]
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -35,9 +78,17 @@ fn shard(addr: usize) -> MutexGuard<'static, HashMap<usize, Entry>> {
 
 /// Registers `value` as a live handle of type `name` and returns its pointer for C.
 pub(crate) fn register<T: Any + Send + Sync, H>(value: T, name: &'static str) -> *mut H {
-    let arc: Arc<dyn Any + Send + Sync> = Arc::new(value);
-    let addr = Arc::as_ptr(&arc) as *const () as usize;
-    shard(addr).insert(addr, (arc, name));
+    let object: Arc<dyn Any + Send + Sync> = Arc::new(value);
+    let token: Token = Box::new(0);
+    let addr = &*token as *const u64 as usize;
+    shard(addr).insert(
+        addr,
+        Entry {
+            object,
+            name,
+            token,
+        },
+    );
     addr as *mut H
 }
 
@@ -51,15 +102,15 @@ pub(crate) fn get<T: Any + Send + Sync, H>(
         return Err(CError::argument(format!("`{arg}` is NULL; pass a {name}")));
     }
     let addr = ptr as usize;
-    let (entry, found) = match shard(addr).get(&addr) {
-        Some((entry, found)) => (entry.clone(), *found),
+    let (object, found) = match shard(addr).get(&addr) {
+        Some(e) => (e.object.clone(), e.name),
         None => {
             return Err(CError::argument(format!(
                 "`{arg}` is not a live {name}: it was freed already, or never came from nanoproc"
             )));
         }
     };
-    entry
+    object
         .downcast::<T>()
         .map_err(|_| CError::argument(format!("`{arg}` is a {found}, not a {name}")))
 }
@@ -75,12 +126,24 @@ pub(crate) fn release<T: Any + Send + Sync, H>(
     }
     let addr = ptr as usize;
     let mut map = shard(addr);
-    if map.get(&addr).map(|(_, found)| *found) != Some(name) {
+    if map.get(&addr).map(|e| e.name) != Some(name) {
         return None;
     }
-    let (entry, _) = map.remove(&addr)?;
+    let entry = map.remove(&addr)?;
     drop(map);
-    entry.downcast::<T>().ok()
+    let Entry { object, token, .. } = entry;
+    {
+        let mut q = LIVE
+            .quarantine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if q.len() >= QUARANTINE {
+            q.pop_front();
+        }
+        q.push_back(token);
+    }
+    // The object may run C code when dropped (a user-data free function): outside any lock.
+    object.downcast::<T>().ok()
 }
 
 /// How many handles are live (all types): what the C tests check to prove nothing leaks.
@@ -89,4 +152,26 @@ pub(crate) fn live_count() -> usize {
         .iter()
         .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Thing;
+
+    #[test]
+    fn a_freed_handle_is_not_reused_by_the_next_one() {
+        let mut freed = Vec::new();
+        for _ in 0..1000 {
+            let h: *mut u8 = register(Thing, "thing");
+            assert!(release::<Thing, _>(h, "thing").is_some());
+            freed.push(h as usize);
+            let next: *mut u8 = register(Thing, "thing");
+            assert!(!freed.contains(&(next as usize)), "an address came back");
+            assert!(get::<Thing, _>(h, "thing", "h").is_err());
+            release::<Thing, _>(next, "thing");
+            freed.push(next as usize);
+        }
+    }
 }

@@ -3,9 +3,10 @@
 
 use crate::args::{bytes_arg, str_arg};
 use crate::error::guard_value;
+use crate::handles;
 use nanoproc::plugin::HostContext;
-use std::cell::RefCell;
 use std::ffi::{CString, c_char, c_void};
+use std::thread::ThreadId;
 
 /// Opaque view of one host-function call, valid only during the callback that received it
 /// and only on its thread; every function taking it checks that.
@@ -63,20 +64,27 @@ struct Call<'a> {
     plugin: CString,
 }
 
-thread_local! {
-    /// Addresses of the calls in progress on this thread (nested calls stack up).
-    static ACTIVE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+/// What the `nanoproc_host_call *` handed to a callback stands for: a registered handle (so
+/// a pointer kept after the callback returned is a freed handle, not a pointer to whatever
+/// call later sits at the same stack address) naming the thread the call runs on and the
+/// address of its [`Call`].
+struct Active {
+    thread: ThreadId,
+    addr: usize,
 }
+
+const NAME: &str = "nanoproc_host_call";
 
 /// Runs `f` on the call `call` if it is in progress on this thread.
 fn with_call<R>(call: *mut nanoproc_host_call, f: impl FnOnce(&mut Call<'_>) -> R) -> Option<R> {
-    let addr = call as usize;
-    if addr == 0 || !ACTIVE.with(|a| a.borrow().contains(&addr)) {
+    let active = handles::get::<Active, _>(call, NAME, "call").ok()?;
+    if active.thread != std::thread::current().id() {
         return None;
     }
-    // SAFETY: the address is that of a `Call` on the stack of a `call` frame below us on this
-    // thread, which is still running (it removes the address before returning).
-    let call = unsafe { &mut *(addr as *mut Call<'_>) };
+    // SAFETY: the handle is live, so the `Call` at this address is on the stack of a `call`
+    // frame below us on this thread, which is still running (it frees the handle before
+    // returning) and does not touch the `Call` until the callback returns.
+    let call = unsafe { &mut *(active.addr as *mut Call<'_>) };
     Some(f(call))
 }
 
@@ -93,32 +101,23 @@ pub(crate) fn call(
         error: None,
         plugin: CString::new(ctx.plugin().replace('\0', "")).unwrap_or_default(),
     };
-    let addr = &mut call as *mut Call<'_> as usize;
-    ACTIVE.with(|a| a.borrow_mut().push(addr));
-    // Pops the address however the callback ends (a panic cannot come out of C, but a
+    let active = Active {
+        thread: std::thread::current().id(),
+        addr: &mut call as *mut Call<'_> as usize,
+    };
+    let handle: *mut nanoproc_host_call = handles::register(active, NAME);
+    // Frees the handle however the callback ends (a panic cannot come out of C, but a
     // nested nanoproc call could in principle unwind through here).
-    struct Pop(usize);
-    impl Drop for Pop {
+    struct Release(*mut nanoproc_host_call);
+    impl Drop for Release {
         fn drop(&mut self) {
-            ACTIVE.with(|a| {
-                let mut a = a.borrow_mut();
-                if let Some(i) = a.iter().rposition(|x| *x == self.0) {
-                    a.remove(i);
-                }
-            });
+            handles::release::<Active, _>(self.0, NAME);
         }
     }
-    let pop = Pop(addr);
+    let release = Release(handle);
     // SAFETY: a C function registered for this user data; input valid during the call.
-    let status = unsafe {
-        f(
-            data.ptr,
-            addr as *mut nanoproc_host_call,
-            input.as_ptr(),
-            input.len(),
-        )
-    };
-    drop(pop);
+    let status = unsafe { f(data.ptr, handle, input.as_ptr(), input.len()) };
+    drop(release);
     if status == 0 {
         Ok(call.output.take().unwrap_or_default())
     } else {

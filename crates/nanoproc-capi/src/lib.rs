@@ -28,9 +28,9 @@ pub extern "C" fn nanoproc_version() -> *const c_char {
 }
 
 /// How many objects nanoproc has handed out and not yet had freed: handles of every type
-/// (engines, builders, plugins, instances, cancel tokens, outcomes, errors) plus output
-/// buffers. For leak checks in tests: it returns to its old value once everything made since
-/// is freed.
+/// (engines, builders, plugins, instances, cancel tokens, outcomes, errors, and the
+/// `nanoproc_host_call` of each host-function callback while it runs) plus output buffers.
+/// For leak checks in tests: it returns to its old value once everything made since is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn nanoproc_live_objects() -> usize {
     error::guard_value(usize::MAX, || handles::live_count() + buf::live_count())

@@ -321,7 +321,6 @@ pub unsafe extern "C" fn nanoproc_plugin_builder_build(
     plugin_out: *mut *mut nanoproc_plugin,
 ) -> *mut nanoproc_error {
     guard(|| {
-        out_arg(plugin_out, "plugin_out")?;
         let cell = handles::get::<BuilderCell, _>(builder, BUILDER, "builder")?;
         handles::release::<BuilderCell, _>(builder, BUILDER);
         let b = cell
@@ -329,6 +328,8 @@ pub unsafe extern "C" fn nanoproc_plugin_builder_build(
             .unwrap_or_else(|p| p.into_inner())
             .take()
             .ok_or_else(|| CError::argument("`builder` was built already".into()))?;
+        // Checked after the builder is consumed: it is consumed whatever happens.
+        out_arg(plugin_out, "plugin_out")?;
         let mut pb = PluginBuilder::new(&b.engine).host_functions(b.host);
         pb = match b.code {
             Some(Code::File(path)) => pb.wasm_file(path),

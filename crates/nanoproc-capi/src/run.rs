@@ -33,7 +33,8 @@ pub struct nanoproc_usage {
     pub stdout_bytes: u64,
     /// Bytes the guest wrote to stderr.
     pub stderr_bytes: u64,
-    /// The most descriptors the guest held open at once.
+    /// The most descriptors the guest held open at once, counting those it opened itself
+    /// (not stdio or preopened directories).
     pub peak_fds: u64,
 }
 
