@@ -7,6 +7,6 @@ package nanoproc
 // beside it; the rest is what Rust's standard library needs from libc.
 
 /*
-#cgo LDFLAGS: -Wl,-Bstatic -lnanoproc_capi -Wl,-Bdynamic -lm -ldl -lpthread -lrt -lgcc_s -lutil -lc
+#cgo LDFLAGS: -Wl,-Bstatic -lnanoproc_capi -Wl,-Bdynamic -lm -ldl -lpthread -lrt -lgcc_s
 */
 import "C"
