@@ -138,15 +138,22 @@ func finishError(ctx context.Context, err error) error {
 	return err
 }
 
-// takeOutput copies the output buffer into Go memory and frees it.
-func takeOutput(out *C.nanoproc_buf) []byte {
+// takeOutput copies the output buffer into Go memory (appended to dst when appending) and
+// frees it.
+func takeOutput(out *C.nanoproc_buf, dst []byte, appending bool) []byte {
 	if out.data == nil || out.len == 0 {
+		if appending {
+			return dst
+		}
 		return []byte{}
 	}
 	var b []byte
-	if out.len <= math.MaxInt32 {
-		b = C.GoBytes(unsafe.Pointer(out.data), C.int(out.len))
-	} else {
+	switch {
+	case appending:
+		b = append(dst, unsafe.Slice((*byte)(unsafe.Pointer(out.data)), int(out.len))...)
+	case out.len <= math.MaxInt32:
+		b = C.GoBytes(unsafe.Pointer(out.data), C.int(out.len)) // no zeroing before the copy
+	default:
 		b = make([]byte, int(out.len))
 		copy(b, unsafe.Slice((*byte)(unsafe.Pointer(out.data)), int(out.len)))
 	}

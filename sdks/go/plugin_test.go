@@ -743,3 +743,36 @@ func TestNothingLeaks(t *testing.T) {
 		t.Fatalf("live C objects: %d before, %d after", before, after)
 	}
 }
+
+func TestAppendCall(t *testing.T) {
+	p := newPlugin(t, plugin("echo.wasm"))
+	inst, err := p.Instance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	for _, call := range []func(dst []byte, name string, in []byte) ([]byte, error){
+		func(dst []byte, name string, in []byte) ([]byte, error) {
+			return p.AppendCall(bg, dst, name, in, nanoproc.CallOptions{})
+		},
+		func(dst []byte, name string, in []byte) ([]byte, error) {
+			return inst.AppendCall(bg, dst, name, in, nanoproc.CallOptions{})
+		},
+	} {
+		buf := make([]byte, 0, 64)
+		buf = append(buf, "prefix:"...)
+		out, err := call(buf, "echo", []byte("payload"))
+		if err != nil || string(out) != "prefix:payload" || &out[0] != &buf[:1][0] {
+			t.Fatalf("%q, %v (reused the buffer: %v)", out, err, len(out) > 0 && &out[0] == &buf[:1][0])
+		}
+		if out, err := call(buf, "noop", nil); err != nil || string(out) != "prefix:" {
+			t.Fatalf("noop: %q, %v", out, err)
+		}
+		if out, err := call(buf, "fail", nil); !errors.Is(err, nanoproc.ErrPlugin) || string(out) != "prefix:" {
+			t.Fatalf("fail: %q, %v", out, err)
+		}
+		if out, err := call(nil, "echo", []byte("x")); err != nil || string(out) != "x" {
+			t.Fatalf("nil dst: %q, %v", out, err)
+		}
+	}
+}
