@@ -328,6 +328,11 @@ func (p *Plugin) Instance() (*Instance, error) {
 		return nil, err
 	}
 	i.scratch = (*C.np_scratch)(C.calloc(1, C.size_t(unsafe.Sizeof(C.np_scratch{}))))
+	if i.scratch == nil {
+		C.nanoproc_instance_free(i.ptr)
+		detail := "no memory for the instance's call buffer (calloc failed)"
+		return nil, &Error{Kind: KindHostExhausted, Message: "host resources exhausted: " + detail, Detail: detail, ExitCode: 120}
+	}
 	runtime.SetFinalizer(i, (*Instance).Close)
 	return i, nil
 }
