@@ -3,7 +3,8 @@
  * nano-processes (docs: docs/c-api.md).
  *
  * Link with -lnanoproc_capi (libnanoproc_capi.so or .a from `cargo build --release -p
- * nanoproc-capi`; the static library also needs -lpthread -ldl -lm).
+ * nanoproc-capi`; the static library also needs the system libraries Rust's standard library
+ * uses, on Linux with glibc -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc).
  *
  * RULES EVERY FUNCTION FOLLOWS
  *

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 int h_failures;
+const char *h_skipped;
 
 void h_fail(const char *file, int line, const char *fmt, ...) {
     va_list ap;

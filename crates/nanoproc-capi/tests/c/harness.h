@@ -19,6 +19,11 @@
 
 /* Failed assertions of the test running now. */
 extern int h_failures;
+/* Why the test running now was skipped (NULL: it was not). */
+extern const char *h_skipped;
+
+/* Marks the test as skipped (then return from it). Counted neither passed nor failed. */
+#define SKIP(why) (h_skipped = (why))
 
 void h_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
