@@ -17,9 +17,11 @@
 
 use crate::error::CError;
 use std::any::Any;
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 
 /// The address a handle is known by: allocated for the handle, kept allocated in the
 /// quarantine for a while after it is freed.
@@ -102,17 +104,99 @@ pub(crate) fn get<T: Any + Send + Sync, H>(
         return Err(CError::argument(format!("`{arg}` is NULL; pass a {name}")));
     }
     let addr = ptr as usize;
-    let (object, found) = match shard(addr).get(&addr) {
-        Some(e) => (e.object.clone(), e.name),
+    // Read before the lookup: see `RECENT`.
+    let generation = FREES.load(Ordering::Acquire);
+    let (object, found) = match RECENT
+        .try_with(|r| r.borrow().find(addr, generation))
+        .ok()
+        .flatten()
+    {
+        Some(hit) => hit,
         None => {
-            return Err(CError::argument(format!(
-                "`{arg}` is not a live {name}: it was freed already, or never came from nanoproc"
-            )));
+            let (object, found) = match shard(addr).get(&addr) {
+                Some(e) => (e.object.clone(), e.name),
+                None => {
+                    return Err(CError::argument(format!(
+                        "`{arg}` is not a live {name}: it was freed already, or never came from nanoproc"
+                    )));
+                }
+            };
+            let _ = RECENT.try_with(|r| r.borrow_mut().remember(addr, generation, found, &object));
+            (object, found)
         }
     };
     object
         .downcast::<T>()
         .map_err(|_| CError::argument(format!("`{arg}` is a {found}, not a {name}")))
+}
+
+/// How many handles have been freed, ever: a thread's [`RECENT`] lookups are valid only
+/// while this has not changed since they were made.
+static FREES: AtomicU64 = AtomicU64::new(0);
+
+/// A few handles this thread looked up lately, so that a host calling the same instance or
+/// plugin again and again does not take a registry lock each time (the lock and its
+/// cache-line traffic were a third of the C ABI's own cost of a warm call). An entry is used
+/// only while no handle at all has been freed since it was made ([`FREES`] unchanged): a
+/// lookup made before a free finished has a smaller count than every lookup after it, so a
+/// freed handle is never found here. Entries hold `Weak` references: they never keep an
+/// object alive after its handle is freed.
+struct Recent {
+    entries: [Option<Remembered>; RECENT_SIZE],
+    next: usize,
+}
+
+const RECENT_SIZE: usize = 4;
+
+struct Remembered {
+    addr: usize,
+    generation: u64,
+    name: &'static str,
+    object: Weak<dyn Any + Send + Sync>,
+}
+
+impl Recent {
+    fn find(
+        &self,
+        addr: usize,
+        generation: u64,
+    ) -> Option<(Arc<dyn Any + Send + Sync>, &'static str)> {
+        let hit = self
+            .entries
+            .iter()
+            .flatten()
+            .find(|e| e.addr == addr && e.generation == generation)?;
+        Some((hit.object.upgrade()?, hit.name))
+    }
+
+    fn remember(
+        &mut self,
+        addr: usize,
+        generation: u64,
+        name: &'static str,
+        object: &Arc<dyn Any + Send + Sync>,
+    ) {
+        let slot = self
+            .entries
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| e.addr == addr))
+            .unwrap_or_else(|| {
+                self.next = (self.next + 1) % RECENT_SIZE;
+                self.next
+            });
+        self.entries[slot] = Some(Remembered {
+            addr,
+            generation,
+            name,
+            object: Arc::downgrade(object),
+        });
+    }
+}
+
+thread_local! {
+    static RECENT: RefCell<Recent> = const {
+        RefCell::new(Recent { entries: [const { None }; RECENT_SIZE], next: 0 })
+    };
 }
 
 /// Removes the handle `ptr` of type `name` and returns its object (dropped when the last
@@ -131,6 +215,8 @@ pub(crate) fn release<T: Any + Send + Sync, H>(
     }
     let entry = map.remove(&addr)?;
     drop(map);
+    // After the removal: every lookup that found the handle read a smaller count.
+    FREES.fetch_add(1, Ordering::AcqRel);
     let Entry { object, token, .. } = entry;
     {
         let mut q = LIVE
@@ -159,6 +245,46 @@ mod tests {
     use super::*;
 
     struct Thing;
+
+    struct Dropped(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_handle_freed_on_another_thread_is_not_found_in_this_threads_recent_lookups() {
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let h: *mut u8 = register(Dropped(dropped.clone()), "dropped");
+        // Looked up twice: the second time from this thread's recent lookups.
+        assert!(get::<Dropped, _>(h, "dropped", "h").is_ok());
+        assert!(get::<Dropped, _>(h, "dropped", "h").is_ok());
+        let addr = h as usize;
+        std::thread::spawn(move || {
+            release::<Dropped, _>(addr as *mut u8, "dropped");
+        })
+        .join()
+        .unwrap_or_default();
+        // The recent lookup held no strong reference: the object is gone with its handle.
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(get::<Dropped, _>(h, "dropped", "h").is_err());
+    }
+
+    #[test]
+    fn a_handle_in_use_when_freed_is_refused_after_the_free() {
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let h: *mut u8 = register(Dropped(dropped.clone()), "dropped");
+        let in_use = get::<Dropped, _>(h, "dropped", "h");
+        assert!(in_use.is_ok());
+        assert!(release::<Dropped, _>(h, "dropped").is_some());
+        // Still alive (a call holds it), but its handle is freed.
+        assert!(!dropped.load(Ordering::SeqCst));
+        assert!(get::<Dropped, _>(h, "dropped", "h").is_err());
+        drop(in_use);
+        assert!(dropped.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn a_freed_handle_is_not_reused_by_the_next_one() {

@@ -13,7 +13,9 @@ use nanoproc::AuditSink;
 use nanoproc::plugin::{
     CallOptions, CancelHandle, HostFunctions, Plugin, PluginBuilder, PluginInstance,
 };
+use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -557,7 +559,58 @@ pub unsafe extern "C" fn nanoproc_plugin_audit_take(
     })
 }
 
-type InstanceCell = Mutex<PluginInstance>;
+/// An instance as C holds it: one call at a time, a second one refused rather than queued.
+/// (A flag rather than a `Mutex`: a refused call must not wait, and releasing the flag is a
+/// plain store where unlocking a mutex is an atomic swap, on every warm call.)
+pub(crate) struct InstanceCell {
+    busy: AtomicBool,
+    instance: UnsafeCell<PluginInstance>,
+}
+
+// SAFETY: the instance is reached only through `enter`, which lets one thread at a time in.
+unsafe impl Sync for InstanceCell {}
+
+/// The instance of an [`InstanceCell`], held by one call; released on drop (also when a
+/// panic unwinds through the call).
+struct Entered<'a>(&'a InstanceCell);
+
+impl InstanceCell {
+    fn new(instance: PluginInstance) -> Self {
+        InstanceCell {
+            busy: AtomicBool::new(false),
+            instance: UnsafeCell::new(instance),
+        }
+    }
+
+    /// The instance, unless a call is using it.
+    fn enter(&self) -> Option<Entered<'_>> {
+        self.busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| Entered(self))
+    }
+}
+
+impl std::ops::Deref for Entered<'_> {
+    type Target = PluginInstance;
+    fn deref(&self) -> &PluginInstance {
+        // SAFETY: `busy` is ours until this guard drops, so no other reference exists.
+        unsafe { &*self.0.instance.get() }
+    }
+}
+
+impl std::ops::DerefMut for Entered<'_> {
+    fn deref_mut(&mut self) -> &mut PluginInstance {
+        // SAFETY: as in `deref`; `&mut self` makes this the only reference from this guard.
+        unsafe { &mut *self.0.instance.get() }
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Release);
+    }
+}
 
 /// Makes a sandbox of `plugin` that is kept between calls. On success `*instance_out` is a
 /// new instance the caller owns.
@@ -576,7 +629,7 @@ pub unsafe extern "C" fn nanoproc_plugin_instance(
         unsafe {
             write_out(
                 instance_out,
-                handles::register::<InstanceCell, _>(Mutex::new(inst), INSTANCE),
+                handles::register::<InstanceCell, _>(InstanceCell::new(inst), INSTANCE),
             )
         };
         Ok(())
@@ -610,15 +663,11 @@ pub unsafe extern "C" fn nanoproc_instance_call(
                 call_options(options)?,
             )
         };
-        let mut inst = match cell.try_lock() {
-            Ok(i) => i,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => {
-                return Err(CError::argument(
-                    "`instance` is busy with another call (an instance runs one call at a time; use one per thread, or nanoproc_plugin_call for a fresh sandbox per call)".into(),
-                ));
-            }
-        };
+        let mut inst = cell.enter().ok_or_else(|| {
+            CError::argument(
+                "`instance` is busy with another call (an instance runs one call at a time; use one per thread, or nanoproc_plugin_call for a fresh sandbox per call)".into(),
+            )
+        })?;
         let out = inst.call_with(name, input, &options)?;
         // SAFETY: checked above.
         unsafe { write_out(output, give(out)) };
