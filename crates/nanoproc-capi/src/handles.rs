@@ -42,7 +42,7 @@ pub(crate) const QUARANTINE: usize = 16 * 1024;
 
 /// Keys are addresses of distinct live allocations: hashing them is a multiply.
 #[derive(Default)]
-struct AddrHasher(u64);
+pub(crate) struct AddrHasher(u64);
 
 impl Hasher for AddrHasher {
     fn finish(&self) -> u64 {
