@@ -588,30 +588,50 @@ func TestConcurrentCalls(t *testing.T) {
 }
 
 func TestConcurrentUseOfOneInstanceIsRefused(t *testing.T) {
-	p := newPlugin(t, plugin("echo.wasm"))
+	// The host function holds the instance's call until released.
+	entered, release := make(chan struct{}), make(chan struct{})
+	hold := func(*nanoproc.HostCall, []byte) ([]byte, error) {
+		close(entered)
+		<-release
+		return []byte("held"), nil
+	}
+	p := newPlugin(t, plugin("call_host.wasm"),
+		nanoproc.WithPolicy(&nanoproc.Policy{AllowHostFns: []string{"host::greet"}}),
+		nanoproc.WithHostFunc("host::greet", hold))
 	inst, err := p.Instance()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer inst.Close()
-	ctx, cancel := context.WithCancel(bg)
 	done := make(chan error, 1)
-	go func() { _, err := inst.Call(ctx, "spin", nil); done <- err }()
-	// Until the spinner holds the instance, our call may get in first (then it is quick).
-	for {
-		_, err := inst.Call(bg, "noop", nil)
-		if err != nil {
-			e := wantKind(t, err, nanoproc.ErrInvalidArgument)
-			if !strings.Contains(e.Message, "busy") {
-				t.Fatalf("%q", e.Message)
-			}
-			break
+	go func() {
+		out, err := inst.Call(bg, "call_host", nil)
+		if err == nil && string(out) != "plugin got: held" {
+			err = fmt.Errorf("output %q", out)
 		}
-		time.Sleep(time.Millisecond)
+		done <- err
+	}()
+	<-entered
+	for _, call := range []func() ([]byte, error){
+		func() ([]byte, error) { return inst.Call(bg, "call_host", nil) },
+		func() ([]byte, error) {
+			return inst.CallWith(bg, "call_host", nil, nanoproc.CallOptions{Timeout: time.Second})
+		},
+	} {
+		_, err = call()
+		e := wantKind(t, err, nanoproc.ErrInvalidArgument)
+		if !strings.Contains(e.Message, "busy") || errors.Is(err, nanoproc.ErrClosed) {
+			t.Fatalf("%q", e.Message)
+		}
 	}
-	cancel()
-	if err := <-done; !errors.Is(err, nanoproc.ErrCancelled) {
-		t.Fatalf("%v", err)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Free again: the next call runs (and the host function is not held any more).
+	entered = make(chan struct{})
+	if out, err := inst.Call(bg, "call_host", nil); err != nil || string(out) != "plugin got: held" {
+		t.Fatalf("%q, %v", out, err)
 	}
 }
 

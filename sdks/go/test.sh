@@ -44,5 +44,7 @@ grep -v -E '^(=== (RUN|PAUSE|CONT)|--- PASS|PASS$|    --- PASS)' "$log" | grep -
 passed=$(grep -c -E '^\s*--- PASS' "$log" || true)
 failed=$(grep -c -E '^\s*--- FAIL' "$log" || true)
 skipped=$(grep -c -E '^\s*--- SKIP' "$log" || true)
+# A failure no test reported (a timeout, a crash, a build error) still counts as one.
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 echo "go: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
