@@ -6,6 +6,7 @@
 //! `nanoproc` CLI would use (`docs/cli.md`), and that is checked too.
 
 use nanoproc::{Error, LimitKind};
+use nanoproc_capi::error::nanoproc_error_kind as CKind;
 
 /// The variants of [`nanoproc::Error`] other than limits and traps (which have their own
 /// [`Expect`] variants because they carry a kind or a code).
@@ -167,6 +168,56 @@ pub enum Expect {
     Trap(&'static str),
     /// nanoproc refused or stopped it with this error, whose message contains the phrase.
     Error(ErrorKind, &'static str),
+    /// A call through the C ABI (`include/nanoproc.h`) returned an error object of this
+    /// `nanoproc_error_kind`, whose message contains the phrase.
+    CError(CKind, &'static str),
+}
+
+/// The name of a C ABI error kind, as the header spells it.
+pub fn c_kind_name(kind: CKind) -> &'static str {
+    match kind {
+        CKind::NANOPROC_ERROR_INVALID_MODULE => "NANOPROC_ERROR_INVALID_MODULE",
+        CKind::NANOPROC_ERROR_INVALID_POLICY => "NANOPROC_ERROR_INVALID_POLICY",
+        CKind::NANOPROC_ERROR_INVALID_INPUT => "NANOPROC_ERROR_INVALID_INPUT",
+        CKind::NANOPROC_ERROR_MEMORY_LIMIT => "NANOPROC_ERROR_MEMORY_LIMIT",
+        CKind::NANOPROC_ERROR_OUTPUT_LIMIT => "NANOPROC_ERROR_OUTPUT_LIMIT",
+        CKind::NANOPROC_ERROR_TIME_LIMIT => "NANOPROC_ERROR_TIME_LIMIT",
+        CKind::NANOPROC_ERROR_FUEL_LIMIT => "NANOPROC_ERROR_FUEL_LIMIT",
+        CKind::NANOPROC_ERROR_TRAP => "NANOPROC_ERROR_TRAP",
+        CKind::NANOPROC_ERROR_ABI_VIOLATION => "NANOPROC_ERROR_ABI_VIOLATION",
+        CKind::NANOPROC_ERROR_HOST_FUNCTION => "NANOPROC_ERROR_HOST_FUNCTION",
+        CKind::NANOPROC_ERROR_PLUGIN => "NANOPROC_ERROR_PLUGIN",
+        CKind::NANOPROC_ERROR_CANCELLED => "NANOPROC_ERROR_CANCELLED",
+        CKind::NANOPROC_ERROR_DENIED => "NANOPROC_ERROR_DENIED",
+        CKind::NANOPROC_ERROR_IO => "NANOPROC_ERROR_IO",
+        CKind::NANOPROC_ERROR_HOST_EXHAUSTED => "NANOPROC_ERROR_HOST_EXHAUSTED",
+        CKind::NANOPROC_ERROR_INTERNAL => "NANOPROC_ERROR_INTERNAL",
+        CKind::NANOPROC_ERROR_INVALID_ARGUMENT => "NANOPROC_ERROR_INVALID_ARGUMENT",
+    }
+}
+
+/// The exit code `nanoproc_error_exit_code` documents for a C ABI error kind: the CLI's code
+/// for the same `nanoproc::Error` (`docs/cli.md`), and 2 for a misuse of the ABI.
+fn c_kind_exit_code(kind: CKind) -> i32 {
+    match kind {
+        CKind::NANOPROC_ERROR_MEMORY_LIMIT => 121,
+        CKind::NANOPROC_ERROR_OUTPUT_LIMIT => 122,
+        CKind::NANOPROC_ERROR_TRAP
+        | CKind::NANOPROC_ERROR_ABI_VIOLATION
+        | CKind::NANOPROC_ERROR_HOST_FUNCTION => 123,
+        CKind::NANOPROC_ERROR_TIME_LIMIT
+        | CKind::NANOPROC_ERROR_FUEL_LIMIT
+        | CKind::NANOPROC_ERROR_CANCELLED => 124,
+        CKind::NANOPROC_ERROR_PLUGIN => 1,
+        CKind::NANOPROC_ERROR_INVALID_MODULE
+        | CKind::NANOPROC_ERROR_INVALID_POLICY
+        | CKind::NANOPROC_ERROR_INVALID_INPUT
+        | CKind::NANOPROC_ERROR_DENIED
+        | CKind::NANOPROC_ERROR_IO => 125,
+        CKind::NANOPROC_ERROR_HOST_EXHAUSTED => 120,
+        CKind::NANOPROC_ERROR_INTERNAL => 126,
+        CKind::NANOPROC_ERROR_INVALID_ARGUMENT => 2,
+    }
 }
 
 impl Expect {
@@ -182,6 +233,7 @@ impl Expect {
             Expect::Limit(LimitKind::Timeout | LimitKind::Fuel) => 124,
             Expect::Trap(_) => 123,
             Expect::Error(kind, _) => kind.exit_code(),
+            Expect::CError(kind, _) => c_kind_exit_code(*kind),
         }
     }
 
@@ -202,6 +254,11 @@ impl Expect {
             Expect::Error(kind, phrase) => {
                 format!("`{}` (“{phrase}”), exit {}", kind.name(), self.exit_code())
             }
+            Expect::CError(kind, phrase) => format!(
+                "`{}` (“{phrase}”), exit {}",
+                c_kind_name(*kind),
+                self.exit_code()
+            ),
         }
     }
 }
@@ -215,6 +272,15 @@ pub enum End {
     Returned(Vec<u8>),
     /// nanoproc refused it (load, link, policy) or stopped it (limit, trap, ABI, …).
     Failed(Error),
+    /// A C ABI function returned an error object (read, then freed).
+    CFailed {
+        /// `nanoproc_error_get_kind`
+        kind: CKind,
+        /// `nanoproc_error_message`
+        message: String,
+        /// `nanoproc_error_exit_code`
+        exit_code: i32,
+    },
 }
 
 /// What a case observed.
@@ -282,6 +348,7 @@ impl Got {
             End::Exited(c) => *c,
             End::Returned(_) => 0,
             End::Failed(e) => e.exit_code(),
+            End::CFailed { exit_code, .. } => *exit_code,
         }
     }
 
@@ -291,6 +358,7 @@ impl Got {
             End::Exited(c) => format!("exited {c}"),
             End::Returned(out) => format!("returned {} bytes", out.len()),
             End::Failed(e) => format!("{e:?}"),
+            End::CFailed { kind, message, .. } => format!("{}: {message}", c_kind_name(*kind)),
         };
         let clip = |b: &[u8]| {
             let s = String::from_utf8_lossy(&b[..b.len().min(300)]).into_owned();
@@ -328,6 +396,12 @@ pub fn check(expect: &Expect, got: &Got) -> Result<(), String> {
         (Expect::Error(kind, phrase), End::Failed(e)) => {
             kind.matches(e) && e.to_string().contains(phrase)
         }
+        (
+            Expect::CError(kind, phrase),
+            End::CFailed {
+                kind: k, message, ..
+            },
+        ) => kind == k && message.contains(phrase),
         _ => false,
     };
     if !ok {
@@ -342,6 +416,11 @@ pub fn check(expect: &Expect, got: &Got) -> Result<(), String> {
         if msg.contains('\n') {
             return Err(format!("the error is not one line: {msg:?}"));
         }
+    }
+    if let End::CFailed { message, .. } = &got.end
+        && message.contains(|c: char| c.is_control())
+    {
+        return Err(format!("the error is not one clean line: {message:?}"));
     }
     if got.exit_code() != expect.exit_code() {
         return Err(format!(

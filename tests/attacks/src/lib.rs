@@ -18,7 +18,9 @@
 //! output or a file changed), and add a [`Case`] entry to that module's `cases()` list.
 //!
 //! Hostile guests are WAT, assembled at test time (`guests/*.wat` and inline snippets), or
-//! the prebuilt examples in `examples/guests/bin` and `examples/plugins/bin`.
+//! the prebuilt examples in `examples/guests/bin` and `examples/plugins/bin`. The `capi.`
+//! cases are a hostile *host* instead: misuse of the C ABI (`crates/nanoproc-capi`), whose
+//! `extern "C"` functions they call directly.
 
 pub mod cases;
 pub mod env;
@@ -53,6 +55,8 @@ pub enum Category {
     HostFunction,
     /// Guest traps.
     Trap,
+    /// A host misusing the C ABI (`include/nanoproc.h`): handles, strings, lengths, threads.
+    CAbi,
 }
 
 impl Category {
@@ -69,6 +73,7 @@ impl Category {
             Category::PluginAbi => "Plugin ABI abuse",
             Category::HostFunction => "Host-function abuse",
             Category::Trap => "Guest traps",
+            Category::CAbi => "C ABI misuse",
         }
     }
 }
@@ -162,6 +167,7 @@ pub fn catalogue() -> Vec<Case> {
     all.extend(cases::host_fn::cases());
     all.extend(cases::trap::cases());
     all.extend(cases::component::cases());
+    all.extend(cases::c_abi::cases());
     all
 }
 
@@ -188,6 +194,7 @@ mod tests {
                 Category::PluginAbi => "abi",
                 Category::HostFunction => "hostfn",
                 Category::Trap => "trap",
+                Category::CAbi => "capi",
             };
             assert_eq!(prefix, ok, "{} is in {:?}", c.id, c.category);
             assert!(

@@ -31,6 +31,9 @@ known-good guest (`hello.wasm`) and plugin (`echo`) still run with the right out
 same process, the process's thread and open-file-descriptor counts are back to their
 baseline, nothing changed outside the directories the sandbox was given (and no temporary
 files were left behind), and, after memory attacks, the resident memory came back down.
+The [C ABI misuse](#c-abi-misuse) rows turn it around: a buggy or hostile *host* calling the
+C ABI (`include/nanoproc.h`) with bad handles, strings, lengths and threads; those also check
+that `nanoproc_live_objects()` is back to its count before the case.
 
 Hostile guests are written in WAT and assembled at test time
 ([`tests/attacks/guests/`](../tests/attacks/guests/) and inline in the cases), or are the

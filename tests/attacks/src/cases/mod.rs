@@ -2,6 +2,7 @@
 //! per attack.
 
 pub mod abi;
+pub mod c_abi;
 pub mod component;
 pub mod cpu;
 pub mod environment;
