@@ -24,10 +24,11 @@ type CallOptions struct {
 	MaxMemory uint64
 }
 
-// watch ties a per-call cancel token to a context: when the context is cancelled, the token is
+// watch ties a per-call cancel token to a context: when the context ends, the token is
 // cancelled, and cancelled again every millisecond until the call returns (a token only stops
 // calls already running, so a cancel landing before the call took the token must be repeated).
-// A context's deadline is left to the call's timeout, which setup sets no later than it.
+// When the context's deadline is the call's timeout too (deadlineIsTimeout), reaching it is
+// left to nanoproc, which stops the call as a time limit.
 type watch struct {
 	tok      *C.nanoproc_cancel
 	stop     func() bool
@@ -35,18 +36,15 @@ type watch struct {
 	done     chan struct{}
 }
 
-func startWatch(ctx context.Context) *watch {
+func startWatch(ctx context.Context, deadlineIsTimeout bool) *watch {
 	w := &watch{
 		tok:      C.nanoproc_cancel_new(),
 		finished: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	_, hasDeadline := ctx.Deadline()
 	w.stop = context.AfterFunc(ctx, func() {
 		defer close(w.done)
-		if hasDeadline && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			// The deadline is the call's timeout too (setup): nanoproc stops it as a time
-			// limit, which the error then wraps with context.DeadlineExceeded.
+		if deadlineIsTimeout && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return
 		}
 		tick := time.NewTicker(time.Millisecond)
@@ -73,25 +71,55 @@ func (w *watch) end() {
 	C.nanoproc_cancel_free(w.tok)
 }
 
+// policyTimeout is what an SDK knows of a plugin's policy timeout: a per-call timeout replaces
+// the policy's (nanoproc_call_options.timeout_us), so a context's deadline may become the
+// call's timeout only when it is sooner than the policy's, never loosening it.
+type policyTimeout struct {
+	d     time.Duration // 0: none
+	known bool          // false: set by a policy file, which the C ABI cannot read back
+}
+
+func (p *Policy) timeoutLimit() policyTimeout {
+	switch {
+	case p == nil:
+		return policyTimeout{known: true}
+	case p.Timeout > 0: // the field applies after any file
+		return policyTimeout{d: p.Timeout, known: true}
+	case p.File == "" && p.TOML == "":
+		return policyTimeout{known: true}
+	}
+	return policyTimeout{}
+}
+
 // setup fills opts for a call under ctx with o: the limits, the context's deadline as the
-// timeout when sooner, and a cancel token when ctx can be cancelled (then call w.end() after).
-// ok is false when no option applies (pass NULL).
-func setup(ctx context.Context, o *CallOptions, opts *C.nanoproc_call_options) (w *watch, ok bool, err error) {
+// timeout when that does not loosen the call's limit, and a cancel token when ctx can end (then
+// call w.end() after). ok is false when no option applies (pass NULL).
+func setup(ctx context.Context, o *CallOptions, pt policyTimeout, opts *C.nanoproc_call_options) (w *watch, ok bool, err error) {
 	timeout := o.Timeout
+	deadlineIsTimeout := false
 	if deadline, has := ctx.Deadline(); has {
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil, false, ctxError(ctx, context.DeadlineExceeded)
 		}
-		if timeout <= 0 || left < timeout {
-			timeout = left
+		switch {
+		case timeout > 0: // an explicit per-call timeout replaces the policy's anyway
+			if left < timeout {
+				timeout = left
+			}
+			deadlineIsTimeout = true
+		case pt.known && pt.d > 0 && pt.d <= left: // the policy's timeout comes first
+			deadlineIsTimeout = true
+		case pt.known:
+			timeout, deadlineIsTimeout = left, true
 		}
+		// Otherwise the policy's timeout is unknown: the watcher cancels at the deadline.
 	}
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, false, ctxError(ctx, err)
 		}
-		w = startWatch(ctx)
+		w = startWatch(ctx, deadlineIsTimeout)
 	}
 	if w == nil && o.Fuel == 0 && timeout <= 0 && o.MaxMemory == 0 {
 		return nil, false, nil

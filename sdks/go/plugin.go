@@ -23,6 +23,7 @@ type Plugin struct {
 	ref     ref
 	name    string
 	dropped atomic.Uint64
+	timeout policyTimeout
 }
 
 type pluginConfig struct {
@@ -91,7 +92,7 @@ func NewPlugin(engine *Engine, wasm Wasm, opts ...PluginOption) (*Plugin, error)
 		C.nanoproc_plugin_builder_free(b)
 		return nil, err
 	}
-	p := &Plugin{name: cfg.name}
+	p := &Plugin{name: cfg.name, timeout: cfg.policy.timeoutLimit()}
 	if err := takeError(C.nanoproc_plugin_builder_build(b, &p.ptr)); err != nil {
 		return nil, err
 	}
@@ -218,7 +219,7 @@ func (p *Plugin) call(ctx context.Context, dst []byte, appending bool, name stri
 	}
 	defer p.done()
 	var opts C.nanoproc_call_options
-	w, has, err := setup(ctx, o, &opts)
+	w, has, err := setup(ctx, o, p.timeout, &opts)
 	if err != nil {
 		return dst, err
 	}
@@ -323,7 +324,7 @@ func (p *Plugin) Instance() (*Instance, error) {
 		return nil, err
 	}
 	defer p.done()
-	i := &Instance{}
+	i := &Instance{timeout: p.timeout}
 	if err := takeError(C.nanoproc_plugin_instance(p.ptr, &i.ptr)); err != nil {
 		return nil, err
 	}
@@ -347,6 +348,7 @@ type Instance struct {
 	ref ref
 	// scratch holds the output buffer and options in C memory: a warm call allocates nothing.
 	scratch *C.np_scratch
+	timeout policyTimeout
 }
 
 // Call calls function name with input in the instance's sandbox; see [Plugin.Call].
@@ -382,7 +384,7 @@ func (i *Instance) call(ctx context.Context, dst []byte, appending bool, name st
 		}
 		var has bool
 		var err error
-		if w, has, err = setup(ctx, o, &s.options); err != nil {
+		if w, has, err = setup(ctx, o, i.timeout, &s.options); err != nil {
 			i.done()
 			return dst, err
 		}

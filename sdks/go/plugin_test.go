@@ -796,3 +796,48 @@ func TestAppendCall(t *testing.T) {
 		}
 	}
 }
+
+// A context's deadline tightens a call's time limit but never loosens the policy's, wherever
+// the policy's comes from (a field, or a policy file the SDK cannot read back).
+func TestContextDeadlineNeverLoosensThePolicy(t *testing.T) {
+	for _, policy := range []*nanoproc.Policy{
+		{Timeout: 50 * time.Millisecond},
+		{TOML: "[limits]\ntimeout = \"50ms\""},
+	} {
+		p := newPlugin(t, plugin("echo.wasm"), nanoproc.WithPolicy(policy))
+		inst, err := p.Instance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer inst.Close()
+		ctx, cancel := context.WithTimeout(bg, time.Hour)
+		defer cancel()
+		for _, call := range []func() ([]byte, error){
+			func() ([]byte, error) { return p.Call(ctx, "spin", nil) },
+			func() ([]byte, error) { return inst.Call(ctx, "spin", nil) },
+		} {
+			errs := make(chan error, 1)
+			go func() { _, err := call(); errs <- err }()
+			select {
+			case err := <-errs:
+				wantKind(t, err, nanoproc.ErrTimeLimit)
+				if errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("%v matches context.DeadlineExceeded before the deadline", err)
+				}
+			case <-time.After(time.Minute): // a hang guard: the policy's 50 ms was loosened
+				p.Cancel()
+				t.Fatalf("policy %+v: the context's deadline replaced the policy's timeout", policy)
+			}
+		}
+	}
+	// A sooner deadline under a policy file without a timeout still stops the call: as a
+	// cancellation at the deadline (the SDK cannot know the file has no timeout).
+	p := newPlugin(t, plugin("echo.wasm"), nanoproc.WithPolicy(&nanoproc.Policy{TOML: "[limits]\nmax_fds = 64"}))
+	ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+	defer cancel()
+	_, err := p.Call(ctx, "spin", nil)
+	wantKind(t, err, nanoproc.ErrCancelled)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%v", err)
+	}
+}

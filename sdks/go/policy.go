@@ -89,8 +89,8 @@ type Policy struct {
 	TOML string
 }
 
-// cPolicy builds a C policy builder from p (nil: the default policy). timeout, when positive,
-// replaces the policy's wall-clock limit (a context's deadline). Free the result with
+// build makes a C policy builder from p (nil: the default policy). timeout, when positive (a
+// context's deadline), tightens the policy's wall-clock limit. Free the result with
 // nanoproc_policy_builder_free.
 func (p *Policy) build(timeout time.Duration) (*C.nanoproc_policy_builder, error) {
 	b := C.nanoproc_policy_builder_new()
@@ -130,6 +130,16 @@ func (p *Policy) apply(b *C.nanoproc_policy_builder, timeout time.Duration) (err
 		if err == nil {
 			err = takeError(f())
 		}
+	}
+	// A deadline (timeout) tightens the policy's time limit, never loosens it. The C builder
+	// cannot tell what a policy file set, so with a file and no Timeout field the deadline goes
+	// in first, and a timeout in the file takes its place.
+	toMs := func(t time.Duration) C.uint64_t {
+		return C.uint64_t((t + time.Millisecond - 1) / time.Millisecond) // rounded up: never 0 (none)
+	}
+	deadlineFirst := timeout > 0 && p.Timeout <= 0 && (p.File != "" || p.TOML != "")
+	if deadlineFirst {
+		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_timeout_ms(b, toMs(timeout)) })
 	}
 	if p.File != "" {
 		text, rerr := os.ReadFile(p.File)
@@ -190,12 +200,11 @@ func (p *Policy) apply(b *C.nanoproc_policy_builder, timeout time.Duration) (err
 		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_fuel(b, C.uint64_t(p.Fuel)) })
 	}
 	t := p.Timeout
-	if timeout > 0 && (t <= 0 || timeout < t) {
+	if !deadlineFirst && timeout > 0 && (t <= 0 || timeout < t) {
 		t = timeout
 	}
 	if t > 0 {
-		ms := uint64((t + time.Millisecond - 1) / time.Millisecond) // rounded up: never 0 (no limit)
-		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_timeout_ms(b, C.uint64_t(ms)) })
+		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_timeout_ms(b, toMs(t)) })
 	}
 	if p.MaxOutput > 0 {
 		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_max_output(b, C.uint64_t(p.MaxOutput)) })

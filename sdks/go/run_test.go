@@ -348,3 +348,30 @@ func TestRunAuditTrailRecordsGrants(t *testing.T) {
 		t.Fatalf("denials %+v", o.Denials)
 	}
 }
+
+func TestRunDeadlineNeverLoosensAPolicyFileTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(bg, time.Hour)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() {
+		o, err := nanoproc.Run(ctx, engine, guest("spin.wasm"), &nanoproc.Policy{TOML: "[limits]\ntimeout = \"50ms\""})
+		if err == nil {
+			err = o.Err()
+		}
+		errs <- err
+	}()
+	select {
+	case err := <-errs:
+		wantKind(t, err, nanoproc.ErrTimeLimit)
+	case <-time.After(time.Minute): // a hang guard: the file's 50 ms was replaced by the hour
+		t.Fatal("the context's deadline replaced the policy file's timeout")
+	}
+	// And a sooner deadline with a file that sets no timeout still bounds the run.
+	short, cancelShort := context.WithTimeout(bg, 50*time.Millisecond)
+	defer cancelShort()
+	o, err := nanoproc.Run(short, engine, guest("spin.wasm"), &nanoproc.Policy{TOML: "[limits]\nmax_fds = 64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, o.Err(), nanoproc.ErrTimeLimit)
+}
