@@ -13,12 +13,13 @@ import (
 	"unsafe"
 )
 
-// CallOptions are per-call limits; zero fields keep the plugin's policy.
+// CallOptions are per-call limits. A zero field keeps the plugin's policy; a non-zero one
+// replaces the policy's value for this call (so it can raise it as well as lower it).
 type CallOptions struct {
 	// Fuel is the fuel budget of this call (needs an engine made WithFuel).
 	Fuel uint64
 	// Timeout is the wall-clock limit of this call (microsecond granularity). A context
-	// deadline sooner than it (or than the policy's) takes its place.
+	// deadline sooner than it takes its place.
 	Timeout time.Duration
 	// MaxMemory is the memory budget of this call, in bytes.
 	MaxMemory uint64
