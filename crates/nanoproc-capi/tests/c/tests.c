@@ -1037,6 +1037,26 @@ static void *spin_thread(void *arg) {
     return NULL;
 }
 
+/* Echo calls, one after another, until *stop; counts those that returned their input. */
+struct echo_until {
+    const nanoproc_plugin *plugin;
+    atomic_bool *stop;
+    int calls, ok;
+};
+
+static void *echo_until_thread(void *arg) {
+    struct echo_until *j = arg;
+    do {
+        char *out = NULL;
+        nanoproc_error *e = call_text(j->plugin, "echo", "not cancelled", NULL, &out);
+        j->calls++;
+        if (!e && strcmp(out, "not cancelled") == 0) j->ok++;
+        nanoproc_error_free(e);
+        free(out);
+    } while (!atomic_load(j->stop));
+    return NULL;
+}
+
 TEST(cancel_token_from_another_thread) {
     nanoproc_plugin *p = plugin_file(g_pool, PLUGIN("echo.wasm"), NULL);
     if (!p) return;
@@ -1047,20 +1067,26 @@ TEST(cancel_token_from_another_thread) {
     a.options.cancel = token;
     struct spin_job b = {.plugin = p, .function = "spin"};
     b.options.timeout_us = 300 * 1000;
-    pthread_t ta, tb;
+    /* C: echo calls without the token, one after another, until A has ended. */
+    struct echo_until c = {.plugin = p, .stop = &a.done};
+    pthread_t ta, tb, tc;
     pthread_create(&ta, NULL, spin_thread, &a);
     pthread_create(&tb, NULL, spin_thread, &b);
+    pthread_create(&tc, NULL, echo_until_thread, &c);
     /* Cancel the token until A ends (a cancel reaches the calls running at that moment), and
-     * keep cancelling until B ends too: B must not be touched. */
+     * keep cancelling until B ends too: B and C must not be touched. */
     while (!atomic_load(&a.done) || !atomic_load(&b.done)) {
         OK(nanoproc_cancel_cancel(token));
         sleep_ms(5);
     }
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
+    pthread_join(tc, NULL);
     CHECK_EQ_INT(a.kind, NANOPROC_ERROR_CANCELLED);
     CHECK_CONTAINS(a.message, "cancel");
     CHECK_EQ_INT(b.kind, NANOPROC_ERROR_TIME_LIMIT);
+    CHECK(c.calls > 0);
+    CHECK_EQ_INT(c.ok, c.calls); /* every call without the token completed */
     /* The token works for calls started after the cancel. */
     nanoproc_call_options o = {0};
     o.cancel = token;
