@@ -14,8 +14,9 @@
 #   bash crates/nanoproc-capi/tests/c/run.sh            everything
 #   bash crates/nanoproc-capi/tests/c/run.sh --quick    plain and asan only (no valgrind)
 #
-# Ends with one `N passed, N failed` line per run and the checkers' verdict lines; exits 1 if
-# anything failed. Installs valgrind with apt-get when it is missing.
+# Ends with summary lines, all starting `C ABI `: one `...: N passed, N failed` per run of the
+# tests and of the examples, and each checker's verdict; exits 1 if anything failed. Installs
+# valgrind with apt-get when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."
 REPO=$(pwd)
@@ -129,10 +130,10 @@ NANOPROC_TEST_SOAK=1 run_all plain
 run_all asan env
 asan_logs=("$LOGS/tests-asan.log" "$LOGS/extend-asan.log" "$LOGS/isolate-asan.log")
 if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "${asan_logs[@]}"; then
-  summary+=("asan: FAILED: memory errors or leaks reported (see $LOGS/*-asan.log)")
+  summary+=("C ABI under asan: FAILED: memory errors or leaks reported (see $LOGS/*-asan.log)")
   status=1
 else
-  summary+=("asan: no memory errors, no leaks (AddressSanitizer + LeakSanitizer + UBSan over the tests and both examples)")
+  summary+=("C ABI under asan: no memory errors, no leaks (AddressSanitizer + LeakSanitizer + UBSan over the tests and both examples)")
 fi
 
 if [[ $QUICK == 0 ]]; then
@@ -144,9 +145,9 @@ if [[ $QUICK == 0 ]]; then
   lost=$(grep -h "definitely lost:" "${vg_logs[@]}" | awk '{gsub(",", "", $4); s += $4} END {print s + 0}')
   runs=$(grep -c "ERROR SUMMARY:" "${vg_logs[@]}" | awk -F: '{s += $2} END {print s + 0}')
   if [[ $runs == 3 && $errors == 0 && $lost == 0 ]]; then
-    summary+=("valgrind: no memory errors, no leaks (memcheck: 0 errors, 0 bytes definitely lost, over the tests and both examples)")
+    summary+=("C ABI under valgrind: no memory errors, no leaks (memcheck: 0 errors, 0 bytes definitely lost, over the tests and both examples)")
   else
-    summary+=("valgrind: FAILED: $errors errors, $lost bytes definitely lost, $runs of 3 runs finished (see $LOGS/*-valgrind.log)")
+    summary+=("C ABI under valgrind: FAILED: $errors errors, $lost bytes definitely lost, $runs of 3 runs finished (see $LOGS/*-valgrind.log)")
     status=1
   fi
 fi
