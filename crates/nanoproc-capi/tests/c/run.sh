@@ -90,7 +90,12 @@ if [[ $QUICK == 0 ]]; then
     echo "valgrind: memcheck did not report the leaked block (see $LOGS/canary-valgrind.log)"; canary_ok=0
   fi
 fi
-[[ $canary_ok == 1 ]] || status=1
+if [[ $canary_ok == 1 ]]; then
+  summary+=("C ABI checkers: each caught the planted leak (tests --canary)")
+else
+  summary+=("C ABI checkers: FAILED: a checker missed the planted leak (see $LOGS/canary-*.log)")
+  status=1
+fi
 
 # Runs the tests ($1: label, rest: command prefix) and the two examples the same way.
 run_all() {
