@@ -377,7 +377,7 @@ func (i *Instance) call(ctx context.Context, dst []byte, appending bool, name st
 	}
 	s := i.scratch
 	var w *watch
-	var optsPtr *C.nanoproc_call_options
+	var useOptions C.int
 	if ctx.Done() != nil || (o != nil && *o != CallOptions{}) {
 		if o == nil {
 			o = &CallOptions{}
@@ -389,12 +389,12 @@ func (i *Instance) call(ctx context.Context, dst []byte, appending bool, name st
 			return dst, err
 		}
 		if has {
-			optsPtr = &s.options
+			useOptions = 1
 		}
 	}
 	fn, fnLen := cName(name)
 	in, inLen := cInput(input)
-	cerr := C.nanoproc_instance_call(i.ptr, fn, fnLen, in, inLen, optsPtr, &s.out)
+	cerr := C.np_instance_call(i.ptr, fn, fnLen, in, inLen, useOptions, C.uintptr_t(uintptr(unsafe.Pointer(s))))
 	if w != nil {
 		w.end()
 	}

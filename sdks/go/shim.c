@@ -44,3 +44,11 @@ nanoproc_error *np_builder_audit_fn(nanoproc_plugin_builder *builder, uintptr_t 
   return nanoproc_plugin_builder_audit_callback(builder, np_audit_trampoline, (void *)handle,
                                                 np_free_handle);
 }
+
+nanoproc_error *np_instance_call(const nanoproc_instance *instance, const char *function,
+                                 size_t function_len, const uint8_t *input, size_t input_len,
+                                 int use_options, uintptr_t scratch) {
+  np_scratch *s = (np_scratch *)scratch;
+  return nanoproc_instance_call(instance, function, function_len, input, input_len,
+                                use_options ? &s->options : NULL, &s->out);
+}

@@ -31,4 +31,11 @@ typedef struct np_scratch {
   nanoproc_call_options options;
 } np_scratch;
 
+/* nanoproc_instance_call with the output buffer (and, if use_options, the options) of the
+ * scratch at address `scratch` (C memory, passed as an integer so cgo has no Go pointer to
+ * check). */
+nanoproc_error *np_instance_call(const nanoproc_instance *instance, const char *function,
+                                 size_t function_len, const uint8_t *input, size_t input_len,
+                                 int use_options, uintptr_t scratch);
+
 #endif
