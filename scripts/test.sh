@@ -52,8 +52,14 @@ bash scripts/fuzz.sh --smoke
 step "cargo test (workspace, the hostile-guest suite, the checks that the prebuilt guests match their sources)"
 cargo test --workspace --locked --all-targets -- --include-ignored 2>&1
 
+step "C ABI: C tests and examples (plain, ASan/LSan/UBSan, valgrind)"
+bash crates/nanoproc-capi/tests/c/run.sh
+
+step "Go SDK (sdks/go: the C ABI in release, go vet, go test -race, the examples)"
+bash sdks/go/test.sh
+
 step "Python SDK (sdks/python: release build into a venv outside the clone, pytest)"
 bash sdks/python/test.sh
 
 step "summary"
-grep -E '^(test result:|[0-9]+ passed, [0-9]+ failed|fuzz: |==> passed in|bans |[0-9]+ passed( in|,))' "$log" | sed -e 's/^==> passed in/scale (quick): every bound held, in/' -e 's/^bans /cargo deny: bans /' -e 's/^\([0-9]* passed, [0-9]* failed\)/hostile-guest suite: \1/' -e 's/^\([0-9]* passed\( in\|,\)\)/Python SDK (pytest): \1/' || true
+grep -E '^(test result:|[0-9]+ passed, [0-9]+ failed|fuzz: |==> passed in|bans |[0-9]+ (passed|failed)( in|,)|C ABI |go: )' "$log" | sed -e 's/^==> passed in/scale (quick): every bound held, in/' -e 's/^bans /cargo deny: bans /' -e 's/^\([0-9]* passed, [0-9]* failed\)/hostile-guest suite: \1/' -e 's/^\([0-9]* \(passed\|failed\)\( in\|,\)\)/Python SDK (pytest): \1/' -e 's/^go: /Go SDK: /' || true

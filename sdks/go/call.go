@@ -26,38 +26,26 @@ type CallOptions struct {
 }
 
 // watch ties a per-call cancel token to a context: when the context ends, the token is
-// cancelled, and cancelled again every millisecond until the call returns (a token only stops
-// calls already running, so a cancel landing before the call took the token must be repeated).
-// When the context's deadline is the call's timeout too (deadlineIsTimeout), reaching it is
-// left to nanoproc, which stops the call as a time limit.
+// cancelled (a token stays cancelled, so a cancel landing before the call took the token still
+// stops it). When the context's deadline is the call's timeout too (deadlineIsTimeout),
+// reaching it is left to nanoproc, which stops the call as a time limit.
 type watch struct {
-	tok      *C.nanoproc_cancel
-	stop     func() bool
-	finished chan struct{}
-	done     chan struct{}
+	tok  *C.nanoproc_cancel
+	stop func() bool
+	done chan struct{}
 }
 
 func startWatch(ctx context.Context, deadlineIsTimeout bool) *watch {
 	w := &watch{
-		tok:      C.nanoproc_cancel_new(),
-		finished: make(chan struct{}),
-		done:     make(chan struct{}),
+		tok:  C.nanoproc_cancel_new(),
+		done: make(chan struct{}),
 	}
 	w.stop = context.AfterFunc(ctx, func() {
 		defer close(w.done)
 		if deadlineIsTimeout && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return
 		}
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			_ = takeError(C.nanoproc_cancel_cancel(w.tok))
-			select {
-			case <-w.finished:
-				return
-			case <-tick.C:
-			}
-		}
+		_ = takeError(C.nanoproc_cancel_cancel(w.tok))
 	})
 	return w
 }
@@ -65,7 +53,6 @@ func startWatch(ctx context.Context, deadlineIsTimeout bool) *watch {
 // end stops watching once the call returned, then frees the token (never while the watcher
 // may still use it: its address could be reused by another call's token).
 func (w *watch) end() {
-	close(w.finished)
 	if !w.stop() {
 		<-w.done
 	}

@@ -463,8 +463,9 @@ void nanoproc_instance_free(struct nanoproc_instance *instance);
 // A new cancellation token for `nanoproc_call_options.cancel`. Never NULL.
 struct nanoproc_cancel *nanoproc_cancel_new(void);
 
-// Cancels every call given `cancel` that is running now (from any thread); calls started
-// later with it run normally.
+// Cancels every call given `cancel` (from any thread): those running now, and any started
+// with it later (a token stays cancelled, so a cancel just before a call starts is not lost;
+// use a new token for new calls).
 struct nanoproc_error *nanoproc_cancel_cancel(const struct nanoproc_cancel *cancel);
 
 // Frees `cancel`. NULL, and a token freed already, are ignored.

@@ -691,8 +691,9 @@ pub extern "C" fn nanoproc_cancel_new() -> *mut nanoproc_cancel {
     })
 }
 
-/// Cancels every call given `cancel` that is running now (from any thread); calls started
-/// later with it run normally.
+/// Cancels every call given `cancel` (from any thread): those running now, and any started
+/// with it later (a token stays cancelled, so a cancel just before a call starts is not lost;
+/// use a new token for new calls).
 #[unsafe(no_mangle)]
 pub extern "C" fn nanoproc_cancel_cancel(cancel: *const nanoproc_cancel) -> *mut nanoproc_error {
     guard(|| {

@@ -40,6 +40,9 @@ impl Drop for EngineInner {
 /// CPython (componentize-py) and SpiderMonkey (componentize-js) hold 3,112 and 4,216.
 pub const DEFAULT_MAX_BLOCKS_PER_FUNCTION: u32 = 20_000;
 
+/// How to get an engine that meters fuel, in every language nanoproc is used from.
+pub(crate) const HOW_FUEL: &str = "make the engine with fuel metering on (Rust: EngineBuilder::fuel(true); C: NANOPROC_ENGINE_FUEL; Go: WithFuel(); Python: Engine(fuel=True))";
+
 /// Configures an [`Engine`]. Defaults: no fuel metering, on-demand allocation, parallel
 /// compilation, epoch interruption (always on), compile cache in the user's cache dir.
 #[derive(Debug, Clone)]
@@ -215,9 +218,9 @@ impl Engine {
     /// meter it (every front door checks before linking).
     pub(crate) fn check_fuel(&self, policy: &crate::Policy) -> Result<()> {
         if policy.limits().fuel.is_some() && !self.fuel_enabled() {
-            return Err(Error::InvalidPolicy(
-                "the policy sets fuel but the engine was built without fuel metering; use EngineBuilder::fuel(true)".into(),
-            ));
+            return Err(Error::InvalidPolicy(format!(
+                "the policy sets fuel but the engine was built without fuel metering; {HOW_FUEL}"
+            )));
         }
         Ok(())
     }

@@ -141,10 +141,10 @@ fn arm(store: &mut ComponentStore, options: &CallOptions) -> Result<()> {
     }
     if let Some(fuel) = options.fuel {
         if !shared.engine.fuel_enabled() {
-            return Err(Error::InvalidPolicy(
-                "per-call fuel needs an engine with fuel metering; use EngineBuilder::fuel(true)"
-                    .into(),
-            ));
+            return Err(Error::InvalidPolicy(format!(
+                "per-call fuel needs an engine with fuel metering; {}",
+                crate::engine::HOW_FUEL
+            )));
         }
         store
             .set_fuel(fuel)

@@ -68,12 +68,14 @@ impl HostContext<'_> {
     }
 }
 
-/// Cancels calls in flight; calls started afterwards run normally.
+/// Cancels calls in flight.
 ///
 /// A plugin's own handle ([`crate::plugin::Plugin::cancel_handle`]) cancels every call
-/// running on it. A handle made with [`CancelHandle::new`] and passed in
-/// [`crate::plugin::CallOptions::cancel`] cancels just the calls given it (a per-request
-/// token, as a Go `context.Context` or a .NET `CancellationToken` maps to).
+/// running on it; calls started afterwards run normally. A handle made with
+/// [`CancelHandle::new`] and passed in [`crate::plugin::CallOptions::cancel`] cancels just
+/// the calls given it, and stays cancelled: a call given it after it was cancelled stops at
+/// once (a per-request token, as a Go `context.Context` or a .NET `CancellationToken` maps
+/// to; a cancel that lands just before the call starts is not lost).
 #[derive(Clone, Default)]
 pub struct CancelHandle {
     pub(crate) state: Arc<CancelState>,
@@ -101,7 +103,7 @@ impl Eq for CancelHandle {}
 #[derive(Default)]
 pub(crate) struct CallToken {
     generation: u64,
-    own: Option<(Arc<CancelState>, u64)>,
+    own: Option<Arc<CancelState>>,
 }
 
 impl CallToken {
@@ -110,7 +112,7 @@ impl CallToken {
     pub(crate) fn start(plugin: &CancelState, own: Option<&CancelHandle>) -> Self {
         CallToken {
             generation: plugin.generation(),
-            own: own.map(|h| (h.state.clone(), h.state.generation())),
+            own: own.map(|h| h.state.clone()),
         }
     }
 
@@ -120,7 +122,7 @@ impl CallToken {
             || self
                 .own
                 .as_ref()
-                .is_some_and(|(state, generation)| state.generation() != *generation)
+                .is_some_and(|state| state.generation() != 0)
     }
 }
 
@@ -162,7 +164,8 @@ impl CancelHandle {
     }
 
     /// Cancels every call currently running that this handle covers (guest code and host
-    /// functions): all of the plugin's for its own handle, the calls given it otherwise.
+    /// functions): all of the plugin's for its own handle; for a handle of its own, the
+    /// calls given it, now and later.
     pub fn cancel(&self) {
         self.state.generation.fetch_add(1, Ordering::AcqRel);
     }

@@ -57,8 +57,9 @@ pub struct CallOptions {
     /// Budget for all memories and tables during this call. For a fresh sandbox it also
     /// covers the initial memory; for a reused instance it bounds further growth.
     pub max_memory: Option<u64>,
-    /// Cancels this call (and only the calls given the same handle) when cancelled; the
-    /// plugin's own [`Plugin::cancel_handle`] cancels it too.
+    /// Cancels this call (and only the calls given the same handle) when cancelled, also
+    /// if it was cancelled before the call started; the plugin's own
+    /// [`Plugin::cancel_handle`] cancels it too.
     pub cancel: Option<CancelHandle>,
 }
 
@@ -873,9 +874,10 @@ impl Live {
         }
         if let Some(fuel) = options.fuel {
             if !self.plugin.inner.engine.fuel_enabled() {
-                return Err(Error::InvalidPolicy(
-                    "per-call fuel needs an engine with fuel metering".into(),
-                ));
+                return Err(Error::InvalidPolicy(format!(
+                    "per-call fuel needs an engine with fuel metering; {}",
+                    crate::engine::HOW_FUEL
+                )));
             }
             let _ = self.store.set_fuel(fuel);
         }

@@ -251,7 +251,16 @@ fn a_per_call_cancel_handle_stops_only_its_own_call() {
             ..
         })
     ));
-    // A cancelled token cancels nothing that starts later with a fresh token.
+    // A cancelled token stays cancelled (a cancel just before a call starts is not lost),
+    // and a fresh token cancels nothing.
+    let stale = CallOptions {
+        cancel: Some(mine),
+        ..Default::default()
+    };
+    assert!(matches!(
+        p.call_with("spin", b"", &stale),
+        Err(Error::Cancelled)
+    ));
     let opts = CallOptions {
         cancel: Some(nanoproc::plugin::CancelHandle::new()),
         ..Default::default()
