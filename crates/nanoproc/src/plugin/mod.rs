@@ -253,8 +253,9 @@ struct Exports {
     alloc: ModuleExport,
     version: ModuleExport,
     initialize: Option<ModuleExport>,
-    /// Callable functions: `(i32, i32) -> i64`.
-    functions: HashMap<String, ModuleExport>,
+    /// Callable functions: `(i32, i32) -> i64`. Looked up on every call: a fast hasher,
+    /// randomly seeded (the names are the guest's).
+    functions: foldhash::HashMap<String, ModuleExport>,
     /// Other function exports, with their actual types, for clear errors.
     others: HashMap<String, String>,
 }
@@ -302,7 +303,7 @@ fn check_exports(name: &str, module: &wasmtime::Module) -> Result<Exports> {
             .get_export_index(n)
             .ok_or_else(|| missing(n, "an export"))
     };
-    let mut functions = HashMap::new();
+    let mut functions = foldhash::HashMap::default();
     let mut others = HashMap::new();
     for e in module.exports() {
         let n = e.name();
@@ -693,7 +694,8 @@ impl CorePlugin {
     fn call_with(&self, function: &str, input: &[u8], options: &CallOptions) -> Result<Vec<u8>> {
         let export = self.export(function)?;
         let mut live = self.instantiate_with(options.max_memory, options.cancel.as_ref())?;
-        live.call_export(function, &export, input, options, false)
+        let f = live.resolve(function, || Ok(export), false)?;
+        live.call_func(f, input, options)
     }
 
     fn export(&self, function: &str) -> Result<ModuleExport> {
@@ -804,7 +806,7 @@ impl CorePlugin {
             memory,
             plugin: self.clone(),
             alloc: None,
-            funcs: HashMap::new(),
+            funcs: foldhash::HashMap::default(),
         };
         if let Some(init) = &self.inner.exports.initialize {
             let f: TypedFunc<(), ()> = live.typed(init)?;
@@ -823,7 +825,7 @@ struct Live {
     /// `nanoproc_alloc`, resolved on first use.
     alloc: Option<TypedFunc<i32, i32>>,
     /// Functions already resolved in this instance (reused instances only).
-    funcs: HashMap<String, TypedFunc<(i32, i32), i64>>,
+    funcs: foldhash::HashMap<String, TypedFunc<(i32, i32), i64>>,
 }
 
 impl Live {
@@ -850,15 +852,30 @@ impl Live {
         crate::error::classify_call(e, &limits, &inner.shared.audit, &inner.name)
     }
 
-    /// Runs one call: input in (one copy), call, output out (one copy). `cache` keeps the
-    /// resolved function for the next call (reused instances).
-    fn call_export(
+    /// The plugin function `name`: cached in this instance, else found by `export` (and
+    /// cached if `cache`: reused instances). A warm call makes this one lookup.
+    fn resolve(
         &mut self,
         name: &str,
-        export: &ModuleExport,
+        export: impl FnOnce() -> Result<ModuleExport>,
+        cache: bool,
+    ) -> Result<TypedFunc<(i32, i32), i64>> {
+        if let Some(f) = self.funcs.get(name) {
+            return Ok(f.clone());
+        }
+        let f: TypedFunc<(i32, i32), i64> = self.typed(&export()?)?;
+        if cache {
+            self.funcs.insert(name.to_string(), f.clone());
+        }
+        Ok(f)
+    }
+
+    /// Runs one call of `f`: input in (one copy), call, output out (one copy).
+    fn call_func(
+        &mut self,
+        f: TypedFunc<(i32, i32), i64>,
         input: &[u8],
         options: &CallOptions,
-        cache: bool,
     ) -> Result<Vec<u8>> {
         let _nesting = NestingGuard::enter(self.plugin.inner.engine.max_wasm_stack())?;
         let timeout = options.timeout.or(self.plugin.inner.policy.limits.timeout);
@@ -919,16 +936,6 @@ impl Live {
             data[range].copy_from_slice(input);
             p
         };
-        let f = match self.funcs.get(name) {
-            Some(f) => f.clone(),
-            None => {
-                let f: TypedFunc<(i32, i32), i64> = self.typed(export)?;
-                if cache {
-                    self.funcs.insert(name.to_string(), f.clone());
-                }
-                f
-            }
-        };
         let packed = f
             .call(&mut self.store, (ptr as i32, len as i32))
             .map_err(|e| self.classify(e))?;
@@ -977,12 +984,17 @@ impl PluginInstance {
         let keep = |r: &Result<Vec<u8>>| !matches!(r, Err(e) if !matches!(e, Error::Guest(_)));
         match &mut self.kind {
             InstanceKind::Core { live, plugin } => {
-                let export = plugin.export(function)?;
                 let l = match live {
                     Some(l) => l,
-                    None => live.insert(plugin.instantiate()?),
+                    None => {
+                        // A wrong name fails before a sandbox is made for it.
+                        plugin.export(function)?;
+                        live.insert(plugin.instantiate()?)
+                    }
                 };
-                let result = l.call_export(function, &export, input, options, true);
+                // A wrong name fails here without discarding the instance.
+                let f = l.resolve(function, || plugin.export(function), true)?;
+                let result = l.call_func(f, input, options);
                 if !keep(&result) {
                     *live = None;
                 }
