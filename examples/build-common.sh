@@ -29,10 +29,21 @@ ensure_apt_packages() { # PACKAGE...
         command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
         sudo=(sudo)
     fi
-    echo "installing Debian packages: ${missing[*]}" >&2
-    "${sudo[@]}" apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >&2
+    # One install at a time: the guest and plugin checks run as parallel tests and may both
+    # get here on a fresh machine (apt's own lock would fail the second one). Whoever waited
+    # installs only what is still missing; apt also waits for a lock held by anyone else.
+    (
+        flock 9
+        local still=()
+        for p in "${missing[@]}"; do
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || still+=("$p")
+        done
+        [ ${#still[@]} -eq 0 ] && exit 0
+        echo "installing Debian packages: ${still[*]}" >&2
+        "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+            --no-install-recommends "${still[@]}" >&2
+    ) 9>"${TMPDIR:-/tmp}/nanoproc-apt.lock"
 }
 
 ensure_rust_targets() { # TARGET...

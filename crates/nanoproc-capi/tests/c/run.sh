@@ -39,8 +39,8 @@ if [[ $QUICK == 0 ]] && ! command -v valgrind >/dev/null; then
   step "installing valgrind"
   SUDO=""
   [[ $(id -u) != 0 ]] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq valgrind
 fi
 
 step "cargo build -p nanoproc-capi"
