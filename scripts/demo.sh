@@ -61,6 +61,30 @@ show 125 "An interface switched off by policy is refused at load" -- run --deny-
 show 1   "Outgoing HTTP is denied unless the origin is granted" -- run $C/http_get.wasm -- http://127.0.0.1:9/
 
 echo
+echo "==> From another language: a C host, through the C ABI (include/nanoproc.h; Go and Python SDKs: sdks/)"
+# run_host DESCRIPTION -- PROGRAM ARGS...: a host program; expected to exit 0.
+run_host() {
+    local what=$1; shift 2
+    printf '\n\033[1m## %s\033[0m\n$ %s\n' "$what" "$*"
+    if "$@"; then
+        printf '\n[exit 0, as expected]\n'
+    else
+        printf '[exit %d, EXPECTED 0]\n' "$?"
+        failures=$((failures + 1))
+    fi
+}
+hosts=$(mktemp -d -t nanoproc-demo-hosts.XXXXXX)
+trap 'rm -rf "$hosts"' EXIT
+if cargo build --release --locked -q -p nanoproc-capi &&
+    make -s -C crates/nanoproc-capi/examples OUT="$hosts" LIBDIR="$CARGO_TARGET_DIR/release" STATIC=1; then
+    run_host "Extend: a C host copies a file through a Wasm module (read-only and writable mounts, a fuel budget)" -- "$hosts/extend" "$PWD"
+    run_host "Isolate: a C host calls an untrusted function, each call in a fresh sandbox, with a C callback" -- "$hosts/isolate" "$PWD"
+else
+    echo "[could not build the C ABI or its examples]"
+    failures=$((failures + 1))
+fi
+
+echo
 if [ "$failures" -eq 0 ]; then
     echo "demo: every step behaved as expected"
 else
