@@ -101,8 +101,14 @@ impl CError {
 
 impl From<Error> for CError {
     fn from(e: Error) -> Self {
+        CError::from(&e)
+    }
+}
+
+impl From<&Error> for CError {
+    fn from(e: &Error) -> Self {
         use nanoproc_error_kind::*;
-        let kind = match &e {
+        let kind = match e {
             Error::InvalidModule(_) => NANOPROC_ERROR_INVALID_MODULE,
             Error::InvalidPolicy(_) => NANOPROC_ERROR_INVALID_POLICY,
             Error::InvalidInput { .. } => NANOPROC_ERROR_INVALID_INPUT,

@@ -436,11 +436,43 @@ pub unsafe extern "C" fn nanoproc_plugin_call(
     options: *const nanoproc_call_options,
     output: *mut nanoproc_buf,
 ) -> *mut nanoproc_error {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call_into(
+            function,
+            function_len,
+            input,
+            input_len,
+            options,
+            output,
+            || self::plugin(plugin),
+            |p, name, input, options| Ok(p.plugin.call_with(name, input, options)?),
+        )
+    }
+}
+
+/// What both call entry points do around the call itself: check and clear `output`, look
+/// up the handle (`target`), read the name, input and options, run `call`, and hand its
+/// output to the caller.
+///
+/// # Safety
+/// As `nanoproc_plugin_call`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn call_into<T>(
+    function: *const c_char,
+    function_len: usize,
+    input: *const u8,
+    input_len: usize,
+    options: *const nanoproc_call_options,
+    output: *mut nanoproc_buf,
+    target: impl FnOnce() -> Result<T, CError>,
+    call: impl FnOnce(&T, &str, &[u8], &CallOptions) -> Result<Vec<u8>, CError>,
+) -> *mut nanoproc_error {
     guard(|| {
         out_arg(output, "output")?;
         // SAFETY: checked above.
         unsafe { write_out(output, give(Vec::new())) };
-        let p = self::plugin(plugin)?;
+        let target = target()?;
         // SAFETY: forwarded contract.
         let (name, input, options) = unsafe {
             (
@@ -449,7 +481,7 @@ pub unsafe extern "C" fn nanoproc_plugin_call(
                 call_options(options)?,
             )
         };
-        let out = p.plugin.call_with(name, input, &options)?;
+        let out = call(&target, name, input, &options)?;
         // SAFETY: checked above.
         unsafe { write_out(output, give(out)) };
         Ok(())
@@ -650,29 +682,26 @@ pub unsafe extern "C" fn nanoproc_instance_call(
     options: *const nanoproc_call_options,
     output: *mut nanoproc_buf,
 ) -> *mut nanoproc_error {
-    guard(|| {
-        out_arg(output, "output")?;
-        // SAFETY: checked above.
-        unsafe { write_out(output, give(Vec::new())) };
-        let cell = handles::get::<InstanceCell, _>(instance, INSTANCE, "instance")?;
-        // SAFETY: forwarded contract.
-        let (name, input, options) = unsafe {
-            (
-                text_arg(function, function_len, "function")?,
-                bytes_arg(input, input_len, "input")?,
-                call_options(options)?,
-            )
-        };
-        let mut inst = cell.enter().ok_or_else(|| {
-            CError::argument(
-                "`instance` is busy with another call (an instance runs one call at a time; use one per thread, or nanoproc_plugin_call for a fresh sandbox per call)".into(),
-            )
-        })?;
-        let out = inst.call_with(name, input, &options)?;
-        // SAFETY: checked above.
-        unsafe { write_out(output, give(out)) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        call_into(
+            function,
+            function_len,
+            input,
+            input_len,
+            options,
+            output,
+            || handles::get::<InstanceCell, _>(instance, INSTANCE, "instance"),
+            |cell, name, input, options| {
+                let mut inst = cell.enter().ok_or_else(|| {
+                    CError::argument(
+                        "`instance` is busy with another call (an instance runs one call at a time; use one per thread, or nanoproc_plugin_call for a fresh sandbox per call)".into(),
+                    )
+                })?;
+                Ok(inst.call_with(name, input, options)?)
+            },
+        )
+    }
 }
 
 /// Frees `instance`. NULL, and an instance freed already, are ignored.

@@ -63,7 +63,7 @@ fn finish(
     let outcome = Prepared::new(engine, &loaded, policy)?.run(Vec::new())?;
     let stopped = match &outcome.status {
         Status::Exited(_) => None,
-        Status::Stopped(e) => Some(CError::from(clone_error(e))),
+        Status::Stopped(e) => Some(CError::from(e)),
     };
     let json = CString::new(outcome.to_json().to_string()).unwrap_or_default();
     let c = COutcome {
@@ -74,41 +74,6 @@ fn finish(
     // SAFETY: the callers checked `outcome_out`.
     unsafe { write_out(outcome_out, handles::register(c, NAME)) };
     Ok(())
-}
-
-/// The same error again (kind, exit code and text are all the C side reads).
-fn clone_error(e: &nanoproc::Error) -> nanoproc::Error {
-    use nanoproc::Error as E;
-    match e {
-        E::InvalidModule(m) => E::InvalidModule(m.clone()),
-        E::InvalidPolicy(m) => E::InvalidPolicy(m.clone()),
-        E::InvalidInput { path, message } => E::InvalidInput {
-            path: path.clone(),
-            message: message.clone(),
-        },
-        E::LimitExceeded { kind, detail } => E::LimitExceeded {
-            kind: *kind,
-            detail: detail.clone(),
-        },
-        E::Trap(t) => E::Trap(t.clone()),
-        E::Denied { what, how } => E::Denied {
-            what: what.clone(),
-            how: how.clone(),
-        },
-        E::AbiViolation(m) => E::AbiViolation(m.clone()),
-        E::HostFunction { name, message } => E::HostFunction {
-            name: name.clone(),
-            message: message.clone(),
-        },
-        E::Guest(m) => E::Guest(m.clone()),
-        E::Cancelled => E::Cancelled,
-        E::Io { context, source } => E::Io {
-            context: context.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
-        E::HostExhausted(m) => E::HostExhausted(m.clone()),
-        E::Internal(m) => E::Internal(m.clone()),
-    }
 }
 
 /// Runs the WASI program (preview 1 module or preview 2 component) at `path` once in a fresh
