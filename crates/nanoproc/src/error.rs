@@ -62,18 +62,18 @@ pub struct TrapInfo {
 }
 
 /// Everything that can go wrong in nanoproc, by cause.
+///
+/// Its `Display` is one line, `kind: detail`, with every control character escaped (see
+/// [`Error::detail`]): details quote text a guest or a policy file wrote.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The module bytes are not a valid WebAssembly module or component.
-    #[error("invalid module: {0}")]
     InvalidModule(String),
 
     /// The policy (builder, file or flags) is not valid.
-    #[error("invalid policy: {0}")]
     InvalidPolicy(String),
 
     /// The guest hit one of its resource limits and was stopped.
-    #[error("{kind}: {detail}")]
     LimitExceeded {
         /// Which limit.
         kind: LimitKind,
@@ -82,11 +82,9 @@ pub enum Error {
     },
 
     /// The guest trapped (unreachable, out-of-bounds access, stack overflow, …).
-    #[error("guest trap: {}", .0.message)]
     Trap(TrapInfo),
 
     /// The guest needs a capability its policy does not grant (detected before it ran).
-    #[error("denied: {what}; {how}")]
     Denied {
         /// The capability that was refused.
         what: String,
@@ -96,7 +94,6 @@ pub enum Error {
 
     /// A value given for a typed (component) call does not match its WIT type, or a WIT value
     /// cannot be written as JSON (see [`crate::component::json`]).
-    #[error("invalid input: {path}: {message}")]
     InvalidInput {
         /// Where the offending value is, as a JSON path such as `$.args[1].name`.
         path: String,
@@ -105,11 +102,9 @@ pub enum Error {
     },
 
     /// A plugin broke the ABI: a bad pointer or length, a missing or mistyped export.
-    #[error("ABI violation: {0}")]
     AbiViolation(String),
 
     /// A host function returned an error or panicked; the call that used it was stopped.
-    #[error("host function `{name}` failed: {message}")]
     HostFunction {
         /// `namespace::name` of the host function.
         name: String,
@@ -118,15 +113,12 @@ pub enum Error {
     },
 
     /// The plugin reported a failure itself (through `nanoproc::fail`).
-    #[error("plugin failed: {0}")]
     Guest(String),
 
     /// The call was cancelled through a [`crate::plugin::CancelHandle`].
-    #[error("cancelled")]
     Cancelled,
 
     /// A host-side I/O failure (reading the module, opening a preopen, …).
-    #[error("{context}: {source}")]
     Io {
         /// What nanoproc was doing.
         context: String,
@@ -138,12 +130,33 @@ pub enum Error {
     /// The host ran short of something no sandbox limit covers: native stack for plugin
     /// calls nested through host functions, memory mappings or pool slots for one more
     /// sandbox. The guest did not run (or was stopped); the host process is healthy.
-    #[error("host resources exhausted: {0}")]
     HostExhausted(String),
 
     /// A bug or an unexpected engine failure. Please report it.
-    #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let line = match self {
+            Error::InvalidModule(m) => format!("invalid module: {m}"),
+            Error::InvalidPolicy(m) => format!("invalid policy: {m}"),
+            Error::LimitExceeded { kind, detail } => format!("{kind}: {detail}"),
+            Error::Trap(t) => format!("guest trap: {}", t.message),
+            Error::Denied { what, how } => format!("denied: {what}; {how}"),
+            Error::InvalidInput { path, message } => format!("invalid input: {path}: {message}"),
+            Error::AbiViolation(m) => format!("ABI violation: {m}"),
+            Error::HostFunction { name, message } => {
+                format!("host function `{name}` failed: {message}")
+            }
+            Error::Guest(m) => format!("plugin failed: {m}"),
+            Error::Cancelled => "cancelled".to_string(),
+            Error::Io { context, source } => format!("{context}: {source}"),
+            Error::HostExhausted(m) => format!("host resources exhausted: {m}"),
+            Error::Internal(m) => format!("internal error: {m}"),
+        };
+        f.write_str(&escape_controls(&line))
+    }
 }
 
 /// `Result` with nanoproc's [`Error`].
@@ -414,5 +427,17 @@ mod tests {
             Error::Cancelled.detail(),
             "the call was cancelled by the host"
         );
+    }
+
+    #[test]
+    fn display_is_one_escaped_line() {
+        // A quoted TOML key may hold a newline; the whole error line must stay one line.
+        let e = Error::InvalidPolicy("unknown key `a\nb\u{1b}`".into());
+        assert_eq!(
+            e.to_string(),
+            "invalid policy: unknown key `a\\u{a}b\\u{1b}`"
+        );
+        let e = Error::Guest("line one\nline two".into());
+        assert!(!e.to_string().contains('\n'), "{e}");
     }
 }

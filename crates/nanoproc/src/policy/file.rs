@@ -471,4 +471,32 @@ mod tests {
         let err = PolicyFile::parse("[wasi]\nsocket = false\n", "p.toml").expect_err("typo");
         assert!(err.to_string().contains("did you mean `sockets`?"), "{err}");
     }
+
+    /// Regression (fuzz/regressions/policy_toml/newline-in-dir): a host path holding a
+    /// newline made "cannot mount" a two-line error. Every failure stays one escaped line.
+    #[test]
+    fn errors_stay_on_one_line_whatever_the_file_holds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/policy_toml");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("regression inputs") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("utf-8");
+            let result = PolicyFile::parse(&text, "p.toml").and_then(|file| {
+                let mut b = crate::PolicyBuilder::new();
+                b.apply_file(&file, std::path::Path::new("/nonexistent/nanoproc"))?;
+                b.build()
+            });
+            if let Err(e) = result {
+                seen += 1;
+                let line = e.to_string();
+                assert!(!line.chars().any(char::is_control), "{text:?}: {line:?}");
+            }
+        }
+        assert!(seen >= 2, "the regression inputs should fail to apply");
+        let err = crate::PolicyBuilder::new()
+            .dir("/a\nb", "/x")
+            .build()
+            .expect_err("no such directory");
+        assert!(err.to_string().contains("/a\\u{a}b"), "{err}");
+    }
 }
