@@ -95,6 +95,21 @@ pub struct SandboxFlags {
     #[arg(long, value_name = "N")]
     pub max_fds: Option<u32>,
 
+    /// Trust this public key (from `nanoproc keygen`): the binary must carry a valid signature
+    /// by it (or by another trusted key) or it does not run (exit 126). Repeatable.
+    #[arg(long = "trust-key", value_name = "PUB")]
+    pub trust_keys: Vec<PathBuf>,
+
+    /// How many trusted keys must have signed: `any` (the default once a key is trusted),
+    /// `all`, or `none`.
+    #[arg(long, value_name = "any|all|none")]
+    pub require_signature: Option<String>,
+
+    /// Run only a binary with this sha256 (64 hex digits; `nanoproc inspect` prints it).
+    /// Repeatable: any one of them.
+    #[arg(long = "sha256", value_name = "DIGEST")]
+    pub sha256: Vec<String>,
+
     /// Read grants and limits from a TOML policy file; flags given here override it.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -189,6 +204,26 @@ impl SandboxFlags {
         }
         if let Some(n) = self.max_fds {
             b.max_fds(n);
+        }
+        for k in &self.trust_keys {
+            b.trust_key(nanoproc::integrity::PublicKey::from_file(k)?);
+        }
+        if let Some(r) = &self.require_signature {
+            use nanoproc::integrity::SignatureRequirement as R;
+            b.require_signature(match r.as_str() {
+                "any" => R::Any,
+                "all" => R::All,
+                "none" => R::None,
+                other => {
+                    return Err(Error::InvalidPolicy(format!(
+                        "--require-signature `{other}`: expected any, all or none"
+                    )));
+                }
+            });
+        }
+        for d in &self.sha256 {
+            b.pin_sha256(d)
+                .map_err(|e| Error::InvalidPolicy(format!("--sha256: {}", e.detail())))?;
         }
         if !args.is_empty() {
             b.args(args.iter().cloned());

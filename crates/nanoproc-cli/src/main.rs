@@ -4,6 +4,7 @@
 
 mod commands;
 mod flags;
+mod integrity;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -23,8 +24,16 @@ enum Command {
     Run(Box<commands::run::RunCommand>),
     /// Call a plugin function (bytes in, bytes out) in a fresh sandbox.
     Call(Box<commands::call::CallCommand>),
-    /// Show what a module is, imports, exports, and the grants it would need.
+    /// Show what a module is, imports, exports, signatures, and the grants it would need.
     Inspect(commands::inspect::InspectCommand),
+    /// Make an Ed25519 key pair for signing modules or run receipts (KEY.key, KEY.pub).
+    Keygen(commands::keygen::KeygenCommand),
+    /// Add a signature to a module or component (embedded in a custom section).
+    Sign(commands::sign::SignCommand),
+    /// Check a module's signatures against public keys.
+    Verify(commands::verify::VerifyCommand),
+    /// Check a run receipt's signature against a host public key.
+    VerifyReceipt(commands::verify_receipt::VerifyReceiptCommand),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +75,10 @@ fn main() -> ExitCode {
         Command::Run(cmd) => cmd.execute(),
         Command::Inspect(cmd) => cmd.execute(),
         Command::Call(cmd) => cmd.execute(),
+        Command::Keygen(cmd) => cmd.execute(),
+        Command::Sign(cmd) => cmd.execute(),
+        Command::Verify(cmd) => cmd.execute(),
+        Command::VerifyReceipt(cmd) => cmd.execute(),
     };
     ExitCode::from((code & 0xff) as u8)
 }

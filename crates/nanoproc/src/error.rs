@@ -132,6 +132,10 @@ pub enum Error {
     /// sandbox. The guest did not run (or was stopped); the host process is healthy.
     HostExhausted(String),
 
+    /// The binary failed its integrity check: not signed, signed by no trusted key, modified
+    /// after signing, or not one of the pinned sha256 digests. It did not run.
+    Integrity(String),
+
     /// A bug or an unexpected engine failure. Please report it.
     Internal(String),
 }
@@ -153,6 +157,7 @@ impl std::fmt::Display for Error {
             Error::Cancelled => "cancelled".to_string(),
             Error::Io { context, source } => format!("{context}: {source}"),
             Error::HostExhausted(m) => format!("host resources exhausted: {m}"),
+            Error::Integrity(m) => format!("integrity: {m}"),
             Error::Internal(m) => format!("internal error: {m}"),
         };
         f.write_str(&escape_controls(&line))
@@ -185,7 +190,8 @@ impl Error {
             Error::InvalidInput { .. } => 125,
             Error::Io { .. } => 125,
             Error::HostExhausted(_) => 120,
-            Error::Internal(_) => 126,
+            Error::Integrity(_) => 126,
+            Error::Internal(_) => 127,
         }
     }
 
@@ -209,6 +215,7 @@ impl Error {
             Error::Denied { .. } => "denied",
             Error::Io { .. } => "io error",
             Error::HostExhausted(_) => "host resources exhausted",
+            Error::Integrity(_) => "integrity",
             Error::Internal(_) => "internal error",
         }
     }
@@ -226,6 +233,7 @@ impl Error {
             | Error::InvalidPolicy(m)
             | Error::Internal(m)
             | Error::HostExhausted(m)
+            | Error::Integrity(m)
             | Error::AbiViolation(m)
             | Error::Guest(m) => m.clone(),
             Error::HostFunction { name, message } => format!("`{name}`: {message}"),

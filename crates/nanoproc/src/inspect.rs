@@ -89,6 +89,9 @@ pub struct Report {
     pub wit: Option<wit::WitWorld>,
     /// Why a component's WIT world could not be decoded: one line (`None` otherwise).
     pub wit_error: Option<String>,
+    /// The key ids of the signatures embedded in the binary (`ed25519:…`), not verified:
+    /// `nanoproc verify --pubkey KEY FILE` checks them.
+    pub signatures: Vec<String>,
 }
 
 /// Validates and inspects a binary (WAT text is assembled first).
@@ -195,6 +198,9 @@ pub fn inspect(bytes: &[u8], name: &str) -> Result<Report> {
         needs,
         wit,
         wit_error,
+        signatures: crate::integrity::signature_info(&bytes, name)
+            .map(|i| i.key_ids)
+            .unwrap_or_else(|e| vec![format!("(unreadable: {})", e.detail())]),
     })
 }
 
@@ -279,6 +285,20 @@ impl Report {
             self.size
         );
         let _ = writeln!(s, "  sha256:  {}", self.sha256);
+        let _ = writeln!(
+            s,
+            "  signed:  {}",
+            if self.signatures.is_empty() {
+                "no".to_string()
+            } else {
+                format!(
+                    "{} signature{} by {} (check with `nanoproc verify --pubkey KEY`)",
+                    self.signatures.len(),
+                    if self.signatures.len() == 1 { "" } else { "s" },
+                    self.signatures.join(", ")
+                )
+            }
+        );
         let _ = writeln!(
             s,
             "  imports:{}",

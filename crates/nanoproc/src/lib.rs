@@ -23,11 +23,13 @@ pub mod component;
 pub mod engine;
 pub mod error;
 pub mod inspect;
+pub mod integrity;
 pub mod limits;
 pub mod loader;
 pub mod outcome;
 pub mod plugin;
 pub mod policy;
+pub mod receipt;
 pub mod sandbox;
 mod wasi;
 

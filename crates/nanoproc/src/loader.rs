@@ -6,6 +6,7 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::integrity::IntegrityPolicy;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::io::IsTerminal;
@@ -54,12 +55,19 @@ pub struct Loaded {
     pub from_cache: bool,
     /// The compiled code.
     pub compiled: Compiled,
+    /// The binary itself, kept for integrity checks and receipts.
+    pub(crate) bytes: std::sync::Arc<[u8]>,
 }
 
 impl Loaded {
     /// The sha256 as lowercase hex.
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
+    }
+
+    /// The binary it was compiled from (WAT text already assembled).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
 
@@ -71,23 +79,66 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    /// Loads `source` on `engine`. `name` names bytes in messages; `what` says in the error
-    /// for no source at all what was expected (`plugin code`, `component`).
+    /// Loads `source` on `engine` after checking it against `integrity` (before it is
+    /// compiled; a refusal is recorded in `audit`). `name` names bytes in messages; `what`
+    /// says in the error for no source at all what was expected (`plugin code`, `component`).
     pub(crate) fn load(
         source: Option<Source>,
         engine: &Engine,
         name: &str,
         what: &str,
+        integrity: &IntegrityPolicy,
+        audit: &crate::audit::Audit,
     ) -> Result<Loaded> {
         match source {
             None => Err(Error::InvalidModule(format!(
                 "no {what} given (use wasm_file or wasm_bytes)"
             ))),
-            Some(Source::File(p)) => load_file(engine, &p),
-            Some(Source::Bytes(b)) => load_bytes(engine, &b, name),
-            Some(Source::Loaded(l)) => Ok(*l),
+            Some(Source::File(p)) => {
+                let bytes = read_binary(&p)?;
+                let name = file_name(&p);
+                checked(&bytes, &name, integrity, audit)?;
+                load_bytes(engine, &bytes, &name)
+            }
+            Some(Source::Bytes(b)) => {
+                let bytes = to_binary(b, name)?;
+                checked(&bytes, name, integrity, audit)?;
+                load_bytes(engine, &bytes, name)
+            }
+            Some(Source::Loaded(l)) => {
+                checked(&l.bytes, &l.name, integrity, audit)?;
+                Ok(*l)
+            }
         }
     }
+}
+
+/// Checks `bytes` against `integrity` when it asks for anything, recording a refusal.
+pub(crate) fn checked(
+    bytes: &[u8],
+    name: &str,
+    integrity: &IntegrityPolicy,
+    audit: &crate::audit::Audit,
+) -> Result<()> {
+    if !integrity.is_active() {
+        return Ok(());
+    }
+    crate::integrity::check(bytes, name, integrity)
+        .map(|_| ())
+        .inspect_err(|e| {
+            audit.event(
+                "integrity",
+                name,
+                crate::audit::Decision::Denied,
+                e.detail(),
+            );
+        })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Reads a file and returns its binary form: WAT text is assembled, binaries are returned
@@ -143,11 +194,7 @@ pub fn detect_kind(bytes: &[u8]) -> Option<ModuleKind> {
 /// Loads a module or component from a file.
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Loaded> {
     let bytes = read_binary(path)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    load_bytes(engine, &bytes, &name)
+    load_bytes(engine, &bytes, &file_name(path))
 }
 
 /// Loads a module or component from bytes (binary or WAT text).
@@ -179,6 +226,7 @@ pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
             size: bytes.len(),
             from_cache: true,
             compiled,
+            bytes: bytes.into(),
         });
     }
     check_blocks_per_function(bytes, name, engine.max_blocks_per_function())?;
@@ -198,6 +246,7 @@ pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
         size: bytes.len(),
         from_cache: false,
         compiled,
+        bytes: bytes.into(),
     })
 }
 

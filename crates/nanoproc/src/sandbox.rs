@@ -53,7 +53,13 @@ impl Prepared {
     /// Links `loaded` with the capabilities `policy` grants and checks every import is
     /// satisfied. Fails with [`Error::Denied`] or [`Error::InvalidModule`] naming the
     /// first import nanoproc cannot provide.
+    ///
+    /// When the policy has integrity requirements ([`Policy::integrity`]), the binary must
+    /// meet them first, or this fails with [`Error::Integrity`].
     pub fn new(engine: &Engine, loaded: &Loaded, policy: Policy) -> Result<Self> {
+        if policy.integrity().is_active() {
+            crate::integrity::check(loaded.bytes(), &loaded.name, policy.integrity())?;
+        }
         engine.check_fuel(&policy)?;
         let code = match &loaded.compiled {
             Compiled::Module(module) => {

@@ -111,7 +111,14 @@ impl CallCommand {
             }));
         }
         let engine = eb.build()?;
-        let loaded = loader::load_file(&engine, &self.file)?;
+        let bytes = loader::read_binary(&self.file)?;
+        let name = self
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.file.display().to_string());
+        crate::integrity::check(&bytes, &name, &policy, self.audit.as_deref())?;
+        let loaded = loader::load_bytes(&engine, &bytes, &name)?;
         let typed_plugin = nanoproc::plugin::is_plugin_component(&loaded);
         if loaded.kind == ModuleKind::Component && !typed_plugin {
             return self.call_component(&engine, loaded, policy);

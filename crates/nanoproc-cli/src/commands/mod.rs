@@ -2,4 +2,8 @@
 
 pub mod call;
 pub mod inspect;
+pub mod keygen;
 pub mod run;
+pub mod sign;
+pub mod verify;
+pub mod verify_receipt;

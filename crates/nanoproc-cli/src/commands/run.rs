@@ -17,6 +17,16 @@ pub struct RunCommand {
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
 
+    /// Write a signed run receipt to FILE (JSON: module sha256 and signers, policy and its
+    /// digest, versions, limits, capabilities used, denials, outcome, times). Needs
+    /// --receipt-key. Check it with `nanoproc verify-receipt`.
+    #[arg(long, value_name = "FILE", requires = "receipt_key")]
+    receipt: Option<PathBuf>,
+
+    /// The host's secret key that signs the receipt (from `nanoproc keygen`).
+    #[arg(long, value_name = "KEY", requires = "receipt")]
+    receipt_key: Option<PathBuf>,
+
     /// Print the outcome (status, usage, denials) as one JSON object on stderr.
     #[arg(long)]
     json: bool,
@@ -45,16 +55,41 @@ impl RunCommand {
 
     fn run(&self) -> nanoproc::Result<i32> {
         let policy = self.sandbox.resolve(&self.args, true)?;
+        // The host key first: a receipt that cannot be signed is known before anything runs.
+        let receipt_key = match &self.receipt_key {
+            Some(path) => Some(nanoproc::integrity::SecretKey::from_file(path)?),
+            None => None,
+        };
         let engine = crate::flags::engine_builder(&policy, self.no_cache).build()?;
         let bytes = loader::read_binary(&self.file)?;
-        let loaded = loader::load_bytes(&engine, &bytes, &display_name(&self.file))?;
+        let name = display_name(&self.file);
+        crate::integrity::check(&bytes, &name, &policy, self.audit.as_deref())?;
+        let loaded = loader::load_bytes(&engine, &bytes, &name)?;
         let prepared = Prepared::new(&engine, &loaded, policy)?;
         let mut sinks: Vec<Arc<dyn AuditSink>> = vec![Arc::new(nanoproc::TracingSink)];
         if let Some(path) = &self.audit {
             sinks.push(Arc::new(JsonLinesSink::create(path)?));
         }
+        let started = std::time::SystemTime::now();
         let outcome = prepared.run(sinks)?;
+        let ended = std::time::SystemTime::now();
         self.report(&outcome, &bytes, prepared.policy());
+        if let (Some(path), Some(key)) = (&self.receipt, &receipt_key) {
+            let record = nanoproc::receipt::RunRecord {
+                module: &loaded,
+                policy: prepared.policy(),
+                outcome: &outcome,
+                started,
+                ended,
+            };
+            let signed = nanoproc::receipt::sign(nanoproc::receipt::build(&record), key)?;
+            let text = serde_json::to_string_pretty(&signed)
+                .map_err(|e| nanoproc::Error::Internal(format!("cannot write a receipt: {e}")))?;
+            std::fs::write(path, text + "\n").map_err(|e| nanoproc::Error::Io {
+                context: format!("cannot write receipt `{}`", path.display()),
+                source: e,
+            })?;
+        }
         Ok(outcome.exit_code())
     }
 

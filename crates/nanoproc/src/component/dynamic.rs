@@ -74,6 +74,8 @@ impl ComponentBuilder {
             &self.engine,
             self.name.as_deref().unwrap_or("component"),
             "component",
+            self.policy.integrity(),
+            &Audit::forwarding(self.sinks.clone()),
         )?;
         let name = self.name.unwrap_or_else(|| loaded.name.clone());
         let Compiled::Component(component) = &loaded.compiled else {

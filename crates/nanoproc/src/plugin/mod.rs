@@ -178,6 +178,8 @@ impl PluginBuilder {
             &self.engine,
             self.name.as_deref().unwrap_or("plugin"),
             "plugin code",
+            self.policy.integrity(),
+            &Audit::forwarding(self.sinks.clone()),
         )?;
         let name = self
             .name

@@ -53,6 +53,33 @@ pub struct PolicyFile {
     pub allow_symlinks: Option<bool>,
     /// Resource limits. Example: `[limits] max_memory = "64MiB"`
     pub limits: Option<LimitsSection>,
+    /// Signatures and pins the binary must carry. Example:
+    /// `[integrity] trusted_keys = ["keys/release.pub"]`
+    pub integrity: Option<IntegritySection>,
+}
+
+/// The `[integrity]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntegritySection {
+    /// Public key files (relative to the policy file) whose signatures count.
+    #[serde(default)]
+    pub trusted_keys: Vec<String>,
+    /// `"any"` (the default when keys are listed), `"all"`, or `false` / `"none"`.
+    pub require_signature: Option<RequireValue>,
+    /// Allowed sha256 digests of the binary (64 hex digits each).
+    #[serde(default)]
+    pub sha256: Vec<String>,
+}
+
+/// `require_signature = "any" | "all" | "none" | true | false`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum RequireValue {
+    /// `true` is `"any"`, `false` is `"none"`.
+    Flag(bool),
+    /// `"any"`, `"all"` or `"none"`.
+    Text(String),
 }
 
 /// One `dirs` entry.
@@ -291,6 +318,38 @@ impl PolicyFile {
         }
         if self.random_seed.is_some() {
             b.random_seed(self.random_seed);
+        }
+        if let Some(i) = &self.integrity {
+            use crate::integrity::SignatureRequirement as R;
+            for k in &i.trusted_keys {
+                let key = crate::integrity::PublicKey::from_file(&resolve(k)).map_err(|e| {
+                    Error::InvalidPolicy(format!("integrity.trusted_keys: {}", e.detail()))
+                })?;
+                b.trust_key(key);
+            }
+            if let Some(r) = &i.require_signature {
+                b.require_signature(match r {
+                    RequireValue::Flag(true) => R::Any,
+                    RequireValue::Flag(false) => R::None,
+                    RequireValue::Text(t) => match t.as_str() {
+                        "any" => R::Any,
+                        "all" => R::All,
+                        "none" => R::None,
+                        other => {
+                            return Err(bad_choice(
+                                "integrity.require_signature",
+                                other,
+                                &["any", "all", "none"],
+                            ));
+                        }
+                    },
+                });
+            }
+            for d in &i.sha256 {
+                b.pin_sha256(d).map_err(|e| {
+                    Error::InvalidPolicy(format!("integrity.sha256: {}", e.detail()))
+                })?;
+            }
         }
         if let Some(l) = &self.limits {
             if let Some(m) = &l.max_memory {

@@ -118,6 +118,20 @@ pub struct Limits {
     pub max_fds: u32,
 }
 
+impl Limits {
+    /// The limits as JSON (`null` for unlimited).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "max_memory": self.max_memory,
+            "fuel": self.fuel,
+            "timeout_ms": self.timeout.map(|t| t.as_millis() as u64),
+            "max_output": self.max_output,
+            "disk_quota": self.disk_quota,
+            "max_fds": self.max_fds,
+        })
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -159,6 +173,7 @@ pub struct Policy {
     pub(crate) limits: Limits,
     pub(crate) host_functions: Vec<String>,
     pub(crate) allow_symlinks: bool,
+    pub(crate) integrity: crate::integrity::IntegrityPolicy,
 }
 
 impl Policy {
@@ -227,6 +242,63 @@ impl Policy {
     pub fn allow_symlinks(&self) -> bool {
         self.allow_symlinks
     }
+    /// What the binary must prove before it runs: signatures by trusted keys, sha256 pins.
+    pub fn integrity(&self) -> &crate::integrity::IntegrityPolicy {
+        &self.integrity
+    }
+    /// The policy as JSON, as run receipts record it. Environment values appear only as their
+    /// sha256 (`sha256:…`), so a receipt never carries a secret passed to the guest.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        use sha2::{Digest, Sha256};
+        let env: Vec<_> = self
+            .env
+            .iter()
+            .map(|g| match g {
+                EnvGrant::Set(n, v) => {
+                    json!({"name": n, "value_sha256": hex::encode(Sha256::digest(v.as_bytes()))})
+                }
+                EnvGrant::Inherit(n) => json!({"name": n, "inherit": true}),
+            })
+            .collect();
+        let output = |m: OutputMode| match m {
+            OutputMode::Inherit => "inherit",
+            OutputMode::Capture => "capture",
+            OutputMode::Null => "null",
+        };
+        json!({
+            "dirs": self.mounts.iter().map(|m| json!({
+                "host": m.host.display().to_string(), "guest": m.guest, "writable": m.writable,
+            })).collect::<Vec<_>>(),
+            "files": self.files.iter().map(|f| json!({
+                "source": f.source.display().to_string(), "destination": f.destination,
+            })).collect::<Vec<_>>(),
+            "environment": env,
+            "args": self.args,
+            "stdin": match &self.stdin {
+                StdinMode::Null => json!("null"),
+                StdinMode::Inherit => json!("inherit"),
+                StdinMode::Bytes(b) => json!({"bytes": b.len()}),
+            },
+            "stdout": output(self.stdout),
+            "stderr": output(self.stderr),
+            "allowed_outbound_hosts": self.net.allowed_outbound_hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "allow_dns": self.net.allow_dns,
+            "allowed_http_hosts": self.http.allowed_hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "wasi_disabled": self.wasi.disabled().iter().map(|w| w.name()).collect::<Vec<_>>(),
+            "clocks": match self.clocks { ClockMode::Host => "host", ClockMode::Frozen => "frozen" },
+            "random_seed": self.random_seed,
+            "host_functions": self.host_functions,
+            "allow_symlinks": self.allow_symlinks,
+            "limits": self.limits.to_json(),
+            "http_limits": {
+                "timeout_ms": self.http.timeout.as_millis() as u64,
+                "max_response_bytes": self.http.max_response_bytes,
+            },
+            "integrity": self.integrity.to_json(),
+        })
+    }
+
     /// Whether the policy grants host function `namespace::name`.
     pub fn grants_host_fn(&self, namespace: &str, name: &str) -> bool {
         self.host_functions
@@ -237,6 +309,17 @@ impl Policy {
                 None => false,
             })
     }
+}
+
+fn check_integrity(i: &crate::integrity::IntegrityPolicy) -> Result<()> {
+    if i.require != crate::integrity::SignatureRequirement::None && i.trusted_keys.is_empty() {
+        return Err(Error::InvalidPolicy(
+            "require_signature needs at least one trusted key (--trust-key FILE, or \
+             `trusted_keys` under [integrity])"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Builds a [`Policy`]. Mirrors Wasmtime's `WasiCtxBuilder`: `&mut self` setters, then
@@ -491,6 +574,39 @@ impl PolicyBuilder {
         self
     }
 
+    /// Trusts `key`: its signatures count for [`PolicyBuilder::require_signature`]. Trusting a
+    /// key turns on `require_signature(Any)` unless a requirement was set.
+    pub fn trust_key(&mut self, key: crate::integrity::PublicKey) -> &mut Self {
+        let integrity = &mut self.policy.integrity;
+        if !integrity.trusted_keys.contains(&key) {
+            integrity.trusted_keys.push(key);
+        }
+        if integrity.require == crate::integrity::SignatureRequirement::None {
+            integrity.require = crate::integrity::SignatureRequirement::Any;
+        }
+        self
+    }
+
+    /// How many trusted keys must have signed the binary: any one, all, or none (no
+    /// signature needed). A requirement without trusted keys is refused by `build`.
+    pub fn require_signature(
+        &mut self,
+        requirement: crate::integrity::SignatureRequirement,
+    ) -> &mut Self {
+        self.policy.integrity.require = requirement;
+        self
+    }
+
+    /// Pins the binary's sha256 (64 hex digits, optionally `sha256:`-prefixed): with one or
+    /// more pins, only a binary with one of these digests runs.
+    pub fn pin_sha256(&mut self, digest: &str) -> Result<&mut Self> {
+        let d = crate::integrity::parse_sha256(digest).map_err(Error::InvalidPolicy)?;
+        if !self.policy.integrity.sha256.contains(&d) {
+            self.policy.integrity.sha256.push(d);
+        }
+        Ok(self)
+    }
+
     /// Applies a parsed policy file on top of what is set so far.
     pub fn apply_file(&mut self, file: &PolicyFile, base_dir: &Path) -> Result<&mut Self> {
         file.apply(self, base_dir)?;
@@ -501,6 +617,7 @@ impl PolicyBuilder {
     /// regular files for file grants), guest paths must be unique, names must be valid.
     pub fn build(&self) -> Result<Policy> {
         let mut p = self.policy.clone();
+        check_integrity(&p.integrity)?;
         for m in &mut p.mounts {
             let meta = std::fs::metadata(&m.host).map_err(|e| {
                 Error::InvalidPolicy(format!("cannot mount `{}`: {e}", m.host.display()))

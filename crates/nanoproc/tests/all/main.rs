@@ -13,6 +13,7 @@ mod guests;
 mod host_fns;
 mod http;
 mod inspect;
+mod integrity;
 mod limits;
 mod net;
 mod p2_policy;
