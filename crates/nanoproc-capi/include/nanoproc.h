@@ -99,6 +99,10 @@ typedef enum nanoproc_error_kind {
   // The caller broke the C ABI's rules: a NULL or freed handle, a handle of another type,
   // a string that is not UTF-8, NULL data with a non-zero length, an instance in use.
   NANOPROC_ERROR_INVALID_ARGUMENT = 17,
+  // The binary failed its policy's integrity check (not signed, signed by no trusted key,
+  // modified after signing, sha256 not pinned), or a run receipt did not verify. Exit code
+  // 126.
+  NANOPROC_ERROR_INTEGRITY = 18,
 } nanoproc_error_kind;
 
 // Where a guest's stdout or stderr goes.
@@ -110,6 +114,16 @@ typedef enum nanoproc_output_mode {
   // Discarded (still counted against the output limit).
   NANOPROC_OUTPUT_DISCARD = 2,
 } nanoproc_output_mode;
+
+// How many trusted keys must have signed a binary (`nanoproc_policy_builder_require_signature`).
+typedef enum nanoproc_signature_requirement {
+  // No signature needed.
+  NANOPROC_SIGNATURE_NONE = 0,
+  // A valid signature by at least one trusted key (the default once a key is trusted).
+  NANOPROC_SIGNATURE_ANY = 1,
+  // A valid signature by every trusted key.
+  NANOPROC_SIGNATURE_ALL = 2,
+} nanoproc_signature_requirement;
 
 // Opaque cancellation token for `nanoproc_call_options.cancel`. Thread-safe: cancel it from
 // any thread. Free with `nanoproc_cancel_free`.
@@ -577,6 +591,30 @@ struct nanoproc_error *nanoproc_policy_builder_max_output(struct nanoproc_policy
 struct nanoproc_error *nanoproc_policy_builder_disk_quota(struct nanoproc_policy_builder *policy,
                                                           uint64_t bytes);
 
+// Trusts the Ed25519 public key in the file at `pubkey_path` (PEM, from `nanoproc keygen`):
+// binaries must carry a valid signature by a trusted key or they do not run
+// (`NANOPROC_ERROR_INTEGRITY`). Trusting a key requires "any" unless
+// `nanoproc_policy_builder_require_signature` says otherwise.
+//
+// # Safety
+// `pubkey_path` is NUL-terminated.
+struct nanoproc_error *nanoproc_policy_builder_trust_key(struct nanoproc_policy_builder *policy,
+                                                         const char *pubkey_path);
+
+// How many trusted keys must have signed: a `nanoproc_signature_requirement` value (none,
+// any one, or all). A requirement without a
+// trusted key makes the policy invalid.
+struct nanoproc_error *nanoproc_policy_builder_require_signature(struct nanoproc_policy_builder *policy,
+                                                                 int32_t requirement);
+
+// Pins the binary's sha256 (64 hex digits, optionally `sha256:`-prefixed): with pins, only a
+// binary with one of the pinned digests runs.
+//
+// # Safety
+// `digest` is NUL-terminated.
+struct nanoproc_error *nanoproc_policy_builder_pin_sha256(struct nanoproc_policy_builder *policy,
+                                                          const char *digest);
+
 // Applies a policy file's TOML text (`docs/policy.md`) on top of what is set; relative
 // paths in it are resolved against `base_dir` (NULL: the current directory).
 //
@@ -655,6 +693,28 @@ const char *nanoproc_outcome_json(const struct nanoproc_outcome *outcome);
 
 // Frees `outcome`. NULL, and an outcome freed already, are ignored.
 void nanoproc_outcome_free(struct nanoproc_outcome *outcome);
+
+// A signed run receipt of this run (`docs/integrity.md`): JSON recording the binary's sha256
+// and signers, the policy and its digest, versions, limits, capabilities used, denials, the
+// outcome and the start and end times, signed with the Ed25519 secret key at
+// `secret_key_path` (from `nanoproc keygen`). `nanoproc verify-receipt` or
+// `nanoproc_receipt_verify` checks it. Free `*json_out` with `nanoproc_buf_free`.
+//
+// # Safety
+// `secret_key_path` is NUL-terminated; `json_out` is writable.
+struct nanoproc_error *nanoproc_outcome_receipt(const struct nanoproc_outcome *outcome,
+                                                const char *secret_key_path,
+                                                struct nanoproc_buf *json_out);
+
+// Checks a run receipt (`len` bytes of JSON at `receipt`) against the host public key at
+// `pubkey_path`: NULL if it was signed by that key and not edited since, else an error of
+// kind `NANOPROC_ERROR_INTEGRITY` saying why.
+//
+// # Safety
+// `receipt` points to `len` readable bytes; `pubkey_path` is NUL-terminated.
+struct nanoproc_error *nanoproc_receipt_verify(const uint8_t *receipt,
+                                               size_t len,
+                                               const char *pubkey_path);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -45,6 +45,10 @@ pub enum nanoproc_error_kind {
     /// The caller broke the C ABI's rules: a NULL or freed handle, a handle of another type,
     /// a string that is not UTF-8, NULL data with a non-zero length, an instance in use.
     NANOPROC_ERROR_INVALID_ARGUMENT = 17,
+    /// The binary failed its policy's integrity check (not signed, signed by no trusted key,
+    /// modified after signing, sha256 not pinned), or a run receipt did not verify. Exit code
+    /// 126.
+    NANOPROC_ERROR_INTEGRITY = 18,
 }
 
 /// The registered form of an error handed to C.
@@ -126,6 +130,7 @@ impl From<&Error> for CError {
             Error::Denied { .. } => NANOPROC_ERROR_DENIED,
             Error::Io { .. } => NANOPROC_ERROR_IO,
             Error::HostExhausted(_) => NANOPROC_ERROR_HOST_EXHAUSTED,
+            Error::Integrity(_) => NANOPROC_ERROR_INTEGRITY,
             Error::Internal(_) => NANOPROC_ERROR_INTERNAL,
         };
         let detail = e.detail();

@@ -350,6 +350,80 @@ pub extern "C" fn nanoproc_policy_builder_disk_quota(
     })
 }
 
+/// How many trusted keys must have signed a binary (`nanoproc_policy_builder_require_signature`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum nanoproc_signature_requirement {
+    /// No signature needed.
+    NANOPROC_SIGNATURE_NONE = 0,
+    /// A valid signature by at least one trusted key (the default once a key is trusted).
+    NANOPROC_SIGNATURE_ANY = 1,
+    /// A valid signature by every trusted key.
+    NANOPROC_SIGNATURE_ALL = 2,
+}
+
+/// Trusts the Ed25519 public key in the file at `pubkey_path` (PEM, from `nanoproc keygen`):
+/// binaries must carry a valid signature by a trusted key or they do not run
+/// (`NANOPROC_ERROR_INTEGRITY`). Trusting a key requires "any" unless
+/// `nanoproc_policy_builder_require_signature` says otherwise.
+///
+/// # Safety
+/// `pubkey_path` is NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nanoproc_policy_builder_trust_key(
+    policy: *mut nanoproc_policy_builder,
+    pubkey_path: *const c_char,
+) -> *mut nanoproc_error {
+    with(policy, |b| {
+        // SAFETY: forwarded contract.
+        let path = unsafe { str_arg(pubkey_path, "pubkey_path") }?;
+        b.trust_key(nanoproc::integrity::PublicKey::from_file(Path::new(path))?);
+        Ok(())
+    })
+}
+
+/// How many trusted keys must have signed: a `nanoproc_signature_requirement` value (none,
+/// any one, or all). A requirement without a
+/// trusted key makes the policy invalid.
+#[unsafe(no_mangle)]
+pub extern "C" fn nanoproc_policy_builder_require_signature(
+    policy: *mut nanoproc_policy_builder,
+    requirement: i32,
+) -> *mut nanoproc_error {
+    use nanoproc::integrity::SignatureRequirement as R;
+    with(policy, |b| {
+        b.require_signature(match requirement {
+            0 => R::None,
+            1 => R::Any,
+            2 => R::All,
+            other => {
+                return Err(CError::argument(format!(
+                    "requirement {other} is not a nanoproc_signature_requirement (0, 1 or 2)"
+                )));
+            }
+        });
+        Ok(())
+    })
+}
+
+/// Pins the binary's sha256 (64 hex digits, optionally `sha256:`-prefixed): with pins, only a
+/// binary with one of the pinned digests runs.
+///
+/// # Safety
+/// `digest` is NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nanoproc_policy_builder_pin_sha256(
+    policy: *mut nanoproc_policy_builder,
+    digest: *const c_char,
+) -> *mut nanoproc_error {
+    with(policy, |b| {
+        // SAFETY: forwarded contract.
+        b.pin_sha256(unsafe { str_arg(digest, "digest") }?)?;
+        Ok(())
+    })
+}
+
 /// Applies a policy file's TOML text (`docs/policy.md`) on top of what is set; relative
 /// paths in it are resolved against `base_dir` (NULL: the current directory).
 ///

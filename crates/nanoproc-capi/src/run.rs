@@ -1,6 +1,7 @@
 //! Running WASI programs: `nanoproc_run_file` / `nanoproc_run_bytes` → `nanoproc_outcome`.
 
 use crate::args::{bytes_arg, opt_str_arg, out_arg, str_arg, write_out};
+use crate::buf::{give, nanoproc_buf};
 use crate::engine::{self, nanoproc_engine};
 use crate::error::{CError, guard, guard_value, nanoproc_error};
 use crate::handles;
@@ -8,7 +9,9 @@ use crate::policy::{self, nanoproc_policy_builder};
 use nanoproc::outcome::Status;
 use nanoproc::{Outcome, Policy, Prepared, loader};
 use std::ffi::{CString, c_char};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// Opaque result of a run. Immutable: readable from any thread. Free with
 /// `nanoproc_outcome_free`.
@@ -44,6 +47,11 @@ struct COutcome {
     outcome: Outcome,
     stopped: Option<CError>,
     json: CString,
+    /// What a receipt records besides the outcome.
+    loaded: nanoproc::Loaded,
+    policy: Policy,
+    started: SystemTime,
+    ended: SystemTime,
 }
 
 fn policy_or_default(policy: *const nanoproc_policy_builder) -> Result<Policy, CError> {
@@ -60,7 +68,10 @@ fn finish(
     policy: Policy,
     outcome_out: *mut *mut nanoproc_outcome,
 ) -> Result<(), CError> {
-    let outcome = Prepared::new(engine, &loaded, policy)?.run(Vec::new())?;
+    let prepared = Prepared::new(engine, &loaded, policy)?;
+    let started = SystemTime::now();
+    let outcome = prepared.run(Vec::new())?;
+    let ended = SystemTime::now();
     let stopped = match &outcome.status {
         Status::Exited(_) => None,
         Status::Stopped(e) => Some(CError::from(e)),
@@ -70,10 +81,30 @@ fn finish(
         outcome,
         stopped,
         json,
+        loaded,
+        policy: prepared.policy().clone(),
+        started,
+        ended,
     };
     // SAFETY: the callers checked `outcome_out`.
     unsafe { write_out(outcome_out, handles::register(c, NAME)) };
     Ok(())
+}
+
+/// Checks the binary against the policy's integrity requirements before compiling it, then
+/// loads and runs it.
+fn load_checked(
+    engine: &nanoproc::Engine,
+    bytes: &[u8],
+    name: &str,
+    policy: Policy,
+    outcome_out: *mut *mut nanoproc_outcome,
+) -> Result<(), CError> {
+    if policy.integrity().is_active() {
+        nanoproc::integrity::check(bytes, name, policy.integrity())?;
+    }
+    let loaded = loader::load_bytes(engine, bytes, name)?;
+    finish(engine, loaded, policy, outcome_out)
 }
 
 /// Runs the WASI program (preview 1 module or preview 2 component) at `path` once in a fresh
@@ -98,8 +129,12 @@ pub unsafe extern "C" fn nanoproc_run_file(
         // SAFETY: forwarded contract.
         let path = unsafe { str_arg(path, "path") }?;
         let policy = policy_or_default(policy)?;
-        let loaded = loader::load_file(&engine, path.as_ref())?;
-        finish(&engine, loaded, policy, outcome_out)
+        let bytes = loader::read_binary(path.as_ref())?;
+        let name = Path::new(path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.to_string());
+        load_checked(&engine, &bytes, &name, policy, outcome_out)
     })
 }
 
@@ -123,8 +158,14 @@ pub unsafe extern "C" fn nanoproc_run_bytes(
         // SAFETY: forwarded contract.
         let (wasm, name) = unsafe { (bytes_arg(wasm, len, "wasm")?, opt_str_arg(name, "name")?) };
         let policy = policy_or_default(policy)?;
-        let loaded = loader::load_bytes(&engine, wasm, name.unwrap_or("program"))?;
-        finish(&engine, loaded, policy, outcome_out)
+        let bytes = loader::to_binary(wasm.to_vec(), name.unwrap_or("program"))?;
+        load_checked(
+            &engine,
+            &bytes,
+            name.unwrap_or("program"),
+            policy,
+            outcome_out,
+        )
     })
 }
 
@@ -243,5 +284,72 @@ pub extern "C" fn nanoproc_outcome_json(outcome: *const nanoproc_outcome) -> *co
 pub extern "C" fn nanoproc_outcome_free(outcome: *mut nanoproc_outcome) {
     guard_value((), || {
         handles::release::<COutcome, _>(outcome, NAME);
+    })
+}
+
+/// A signed run receipt of this run (`docs/integrity.md`): JSON recording the binary's sha256
+/// and signers, the policy and its digest, versions, limits, capabilities used, denials, the
+/// outcome and the start and end times, signed with the Ed25519 secret key at
+/// `secret_key_path` (from `nanoproc keygen`). `nanoproc verify-receipt` or
+/// `nanoproc_receipt_verify` checks it. Free `*json_out` with `nanoproc_buf_free`.
+///
+/// # Safety
+/// `secret_key_path` is NUL-terminated; `json_out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nanoproc_outcome_receipt(
+    outcome: *const nanoproc_outcome,
+    secret_key_path: *const c_char,
+    json_out: *mut nanoproc_buf,
+) -> *mut nanoproc_error {
+    guard(|| {
+        out_arg(json_out, "json_out")?;
+        let c = self::outcome(outcome)?;
+        // SAFETY: forwarded contract.
+        let path = unsafe { str_arg(secret_key_path, "secret_key_path") }?;
+        let key = nanoproc::integrity::SecretKey::from_file(Path::new(path))?;
+        let record = nanoproc::receipt::RunRecord {
+            module: &c.loaded,
+            policy: &c.policy,
+            outcome: &c.outcome,
+            started: c.started,
+            ended: c.ended,
+        };
+        let signed = nanoproc::receipt::sign(nanoproc::receipt::build(&record), &key)?;
+        let text = serde_json::to_vec_pretty(&signed)
+            .map_err(|e| CError::from(nanoproc::Error::Internal(format!("receipt JSON: {e}"))))?;
+        // SAFETY: checked above.
+        unsafe { write_out(json_out, give(text)) };
+        Ok(())
+    })
+}
+
+/// Checks a run receipt (`len` bytes of JSON at `receipt`) against the host public key at
+/// `pubkey_path`: NULL if it was signed by that key and not edited since, else an error of
+/// kind `NANOPROC_ERROR_INTEGRITY` saying why.
+///
+/// # Safety
+/// `receipt` points to `len` readable bytes; `pubkey_path` is NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nanoproc_receipt_verify(
+    receipt: *const u8,
+    len: usize,
+    pubkey_path: *const c_char,
+) -> *mut nanoproc_error {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (bytes, path) = unsafe {
+            (
+                bytes_arg(receipt, len, "receipt")?,
+                str_arg(pubkey_path, "pubkey_path")?,
+            )
+        };
+        let key = nanoproc::integrity::PublicKey::from_file(Path::new(path))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            CError::from(nanoproc::Error::Integrity(
+                "the receipt is not UTF-8 JSON".into(),
+            ))
+        })?;
+        nanoproc::receipt::verify(text, &[key])?;
+        Ok(())
     })
 }

@@ -52,7 +52,8 @@ impl SignCommand {
 }
 
 /// Writes through a temporary file in the same directory, then renames it into place, so an
-/// interrupted write never leaves a half-signed binary.
+/// interrupted write never leaves a half-signed binary. The file keeps the permissions of the
+/// one it replaces (a new file gets 0644).
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> nanoproc::Result<()> {
     let dir = path
         .parent()
@@ -64,6 +65,11 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> nanoproc::Result<()
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(io)?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    };
+    tmp.as_file().set_permissions(permissions).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }

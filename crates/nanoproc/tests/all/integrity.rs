@@ -369,3 +369,32 @@ fn policy_files_take_an_integrity_table() {
         .expect_err("secret key refused");
     assert!(err.to_string().contains("secret key"), "{err}");
 }
+
+fn integrity_example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/integrity")
+        .join(path)
+}
+
+/// The committed signed examples still match their sources signed with the committed test
+/// key (signatures are deterministic; `examples/integrity/build.sh` rewrites them).
+#[test]
+fn signed_examples_match_their_sources() {
+    let key = integrity::SecretKey::from_file(&integrity_example("keys/publisher.key"))
+        .expect("publisher key");
+    let public = integrity::PublicKey::from_file(&integrity_example("keys/publisher.pub"))
+        .expect("publisher public key");
+    assert_eq!(key.public_key(), public);
+    for (source, signed) in [
+        (guest("hello.wasm"), "bin/hello.signed.wasm"),
+        (plugin_path("echo.wasm"), "bin/echo.signed.wasm"),
+    ] {
+        let fresh =
+            integrity::sign(&std::fs::read(&source).expect("source"), &key, signed).expect("signs");
+        let committed = std::fs::read(integrity_example(signed)).expect("signed example");
+        assert!(
+            fresh == committed,
+            "examples/integrity/{signed} is stale: run `bash examples/integrity/build.sh`"
+        );
+    }
+}
