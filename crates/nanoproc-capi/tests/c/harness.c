@@ -36,6 +36,7 @@ const char *h_kind_name(nanoproc_error_kind kind) {
     case NANOPROC_ERROR_HOST_EXHAUSTED: return "HOST_EXHAUSTED";
     case NANOPROC_ERROR_INTERNAL: return "INTERNAL";
     case NANOPROC_ERROR_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case NANOPROC_ERROR_INTEGRITY: return "INTEGRITY";
     }
     return "(unknown kind)";
 }

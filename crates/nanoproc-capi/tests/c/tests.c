@@ -1658,6 +1658,97 @@ TEST(component_plugin) {
 /* ---------------------------------------------------------------------------------------- */
 /* Handle misuse and buffers                                                                 */
 
+
+#define INTEGRITY(name) repo_path("examples/integrity/" name)
+
+/* Signed binaries run under a policy trusting their publisher; unsigned or tampered ones are
+ * refused with NANOPROC_ERROR_INTEGRITY (exit 126); receipts verify and edits are caught. */
+TEST(integrity_signatures_and_receipts) {
+    nanoproc_policy_builder *p = captured();
+    nanoproc_outcome *o = NULL;
+    nanoproc_plugin *plugin = NULL;
+    nanoproc_buf receipt = {0};
+    uint8_t *bytes = NULL;
+    if (!OK(nanoproc_policy_builder_trust_key(p, INTEGRITY("keys/publisher.pub")))) goto done;
+    ERR(nanoproc_policy_builder_trust_key(p, INTEGRITY("keys/publisher.key")),
+        NANOPROC_ERROR_INVALID_POLICY, "secret key");
+    ERR(nanoproc_policy_builder_require_signature(p, 7), NANOPROC_ERROR_INVALID_ARGUMENT,
+        "nanoproc_signature_requirement");
+    ERR(nanoproc_policy_builder_pin_sha256(p, "abc"), NANOPROC_ERROR_INVALID_POLICY,
+        "not a sha256 digest");
+
+    /* Unsigned: refused before anything runs. */
+    nanoproc_error *e = nanoproc_run_file(g_fuel, GUEST("hello.wasm"), p, &o);
+    CHECK(o == NULL);
+    CHECK_EQ_INT(nanoproc_error_exit_code(e), 126);
+    ERR(e, NANOPROC_ERROR_INTEGRITY, "is not signed");
+
+    /* Signed: runs, and its receipt verifies with the host key only. */
+    if (!OK(nanoproc_run_file(g_fuel, INTEGRITY("bin/hello.signed.wasm"), p, &o))) goto done;
+    CHECK_EQ_INT(nanoproc_outcome_exit_code(o), 0);
+    if (!OK(nanoproc_outcome_receipt(o, INTEGRITY("keys/host.key"), &receipt))) goto done;
+    OK(nanoproc_receipt_verify(receipt.data, receipt.len, INTEGRITY("keys/host.pub")));
+    ERR(nanoproc_receipt_verify(receipt.data, receipt.len, INTEGRITY("keys/publisher.pub")),
+        NANOPROC_ERROR_INTEGRITY, "not by a trusted host key");
+    char *exit_at = memmem(receipt.data, receipt.len, "\"exit_code\": 0", 14);
+    CHECK(exit_at != NULL);
+    if (exit_at) {
+        exit_at[13] = '5';
+        ERR(nanoproc_receipt_verify(receipt.data, receipt.len, INTEGRITY("keys/host.pub")),
+            NANOPROC_ERROR_INTEGRITY, "was modified after it was signed");
+    }
+
+    /* One flipped byte of a signed binary. */
+    size_t len = 0;
+    bytes = read_whole(INTEGRITY("bin/hello.signed.wasm"), &len);
+    CHECK(bytes != NULL && len > 300);
+    if (bytes && len > 300) {
+        bytes[len - 300] ^= 1;
+        nanoproc_outcome *t = NULL;
+        ERR(nanoproc_run_bytes(g_fuel, bytes, len, "tampered.wasm", p, &t),
+            NANOPROC_ERROR_INTEGRITY, "was modified after it was signed");
+        CHECK(t == NULL);
+    }
+
+    /* Plugins: the signed echo builds and answers; the unsigned one is refused. */
+    nanoproc_plugin_builder *b = NULL;
+    if (OK(nanoproc_plugin_builder_new(g_pool, &b))) {
+        OK(nanoproc_plugin_builder_wasm_file(b, PLUGIN("echo.wasm")));
+        OK(nanoproc_plugin_builder_policy(b, p));
+        ERR(nanoproc_plugin_builder_build(b, &plugin), NANOPROC_ERROR_INTEGRITY, "is not signed");
+    }
+    plugin = plugin_file(g_pool, INTEGRITY("bin/echo.signed.wasm"), p);
+    if (plugin) {
+        char *out = NULL;
+        OK(call_text(plugin, "echo", "signed", NULL, &out));
+        CHECK_STR(out, "signed");
+        free(out);
+    }
+done:
+    free(bytes);
+    nanoproc_buf_free(&receipt);
+    nanoproc_plugin_free(plugin);
+    nanoproc_outcome_free(o);
+    nanoproc_policy_builder_free(p);
+}
+
+TEST(integrity_sha256_pins) {
+    nanoproc_policy_builder *p = captured();
+    nanoproc_outcome *o = NULL;
+    OK(nanoproc_policy_builder_pin_sha256(
+        p, "0000000000000000000000000000000000000000000000000000000000000000"));
+    ERR(nanoproc_run_file(g_fuel, GUEST("hello.wasm"), p, &o), NANOPROC_ERROR_INTEGRITY,
+        "which the policy does not pin");
+    CHECK(o == NULL);
+    nanoproc_policy_builder_free(p);
+    /* A requirement without a key is an invalid policy. */
+    p = nanoproc_policy_builder_new();
+    OK(nanoproc_policy_builder_require_signature(p, NANOPROC_SIGNATURE_ALL));
+    ERR(nanoproc_policy_builder_validate(p), NANOPROC_ERROR_INVALID_POLICY,
+        "needs at least one trusted key");
+    nanoproc_policy_builder_free(p);
+}
+
 TEST(handle_misuse) {
     nanoproc_plugin *p = plugin_file(g_pool, PLUGIN("echo.wasm"), NULL);
     nanoproc_policy_builder *pol = nanoproc_policy_builder_new();
@@ -1827,6 +1918,8 @@ static const struct h_test tests[] = {
     ENTRY(function_listing),
     ENTRY(component_plugin),
     ENTRY(handle_misuse),
+    ENTRY(integrity_signatures_and_receipts),
+    ENTRY(integrity_sha256_pins),
     ENTRY(buffers),
     ENTRY(soak_no_growth),
 };
