@@ -32,6 +32,7 @@ const (
 	KindHostExhausted   Kind = 15 // the host ran short of something no limit covers (pool slots)
 	KindInternal        Kind = 16 // a bug in nanoproc or an unexpected engine failure
 	KindInvalidArgument Kind = 17 // the caller broke the API's rules (a closed handle, ...)
+	KindIntegrity       Kind = 18 // not signed by a trusted key, tampered, not pinned; a bad receipt
 )
 
 // kindNames are nanoproc's own kind names (nanoproc::Error::kind_name), the prefix of every
@@ -54,6 +55,7 @@ var kindNames = map[Kind]string{
 	KindHostExhausted:   "host resources exhausted",
 	KindInternal:        "internal error",
 	KindInvalidArgument: "invalid argument",
+	KindIntegrity:       "integrity",
 }
 
 // String is the kind's name as nanoproc prints it ("fuel limit", "denied", ...).
@@ -130,6 +132,7 @@ var (
 	ErrHostExhausted   = sentinel(KindHostExhausted)
 	ErrInternal        = sentinel(KindInternal)
 	ErrInvalidArgument = sentinel(KindInvalidArgument)
+	ErrIntegrity       = sentinel(KindIntegrity)
 
 	// ErrLimitExceeded matches the four limits: memory, output, time and fuel.
 	ErrLimitExceeded = errors.New("limit exceeded")

@@ -304,7 +304,7 @@ func (p *Plugin) AuditEvents() ([]AuditEvent, error) {
 	}
 	if err := json.Unmarshal(text, &trail); err != nil {
 		detail := "nanoproc_plugin_audit_take gave JSON this SDK cannot read: " + err.Error()
-		return nil, &Error{Kind: KindInternal, Message: "internal error: " + detail, Detail: detail, ExitCode: 126}
+		return nil, &Error{Kind: KindInternal, Message: "internal error: " + detail, Detail: detail, ExitCode: 127}
 	}
 	p.dropped.Add(trail.Dropped)
 	if trail.Events == nil {

@@ -36,6 +36,22 @@ const (
 	OutputDiscard Output = C.NANOPROC_OUTPUT_DISCARD
 )
 
+// SignatureRequirement says how many trusted keys must have signed a binary.
+type SignatureRequirement int
+
+// How many trusted keys must have signed (Policy.RequireSignature).
+const (
+	// SignaturesDefault requires a signature by any trusted key when there are TrustKeys,
+	// none otherwise.
+	SignaturesDefault SignatureRequirement = iota
+	// SignaturesNone requires no signature, even with TrustKeys.
+	SignaturesNone
+	// SignaturesAny requires a valid signature by at least one trusted key.
+	SignaturesAny
+	// SignaturesAll requires a valid signature by every trusted key.
+	SignaturesAll
+)
+
 // Policy says what a guest may do. The zero value is nanoproc's default: deny everything (no
 // directories, no environment variables, no network, no host functions), 1 GiB of memory, no
 // fuel or time limit, empty stdin, stdout and stderr inherited. Zero fields keep the default.
@@ -81,6 +97,15 @@ type Policy struct {
 	// (0: no quota).
 	DiskQuota uint64
 
+	// TrustKeys are Ed25519 public key files (PEM, from `nanoproc keygen`) whose signatures
+	// count: with any, the binary must carry a valid signature by one of them (or all, see
+	// RequireSignature), else it does not run (ErrIntegrity, exit code 126).
+	TrustKeys []string
+	// RequireSignature says how many TrustKeys must have signed (default: any one of them).
+	RequireSignature SignatureRequirement
+	// PinSHA256 lists the sha256 digests (hex) the binary may have; any other is refused.
+	PinSHA256 []string
+
 	// File is a policy file (TOML, docs/policy.md) applied first; its relative paths are
 	// resolved against its own directory.
 	File string
@@ -95,7 +120,7 @@ type Policy struct {
 func (p *Policy) build(timeout time.Duration) (*C.nanoproc_policy_builder, error) {
 	b := C.nanoproc_policy_builder_new()
 	if b == nil {
-		return nil, &Error{Kind: KindInternal, Message: "internal error: nanoproc_policy_builder_new returned NULL", Detail: "nanoproc_policy_builder_new returned NULL", ExitCode: 126}
+		return nil, &Error{Kind: KindInternal, Message: "internal error: nanoproc_policy_builder_new returned NULL", Detail: "nanoproc_policy_builder_new returned NULL", ExitCode: 127}
 	}
 	if err := p.apply(b, timeout); err != nil {
 		C.nanoproc_policy_builder_free(b)
@@ -192,6 +217,17 @@ func (p *Policy) apply(b *C.nanoproc_policy_builder, timeout time.Duration) (err
 		set(func() *C.nanoproc_error {
 			return C.nanoproc_policy_builder_wasi_interface(b, cs.str(name), C.bool(p.WASI[name]))
 		})
+	}
+	for _, key := range p.TrustKeys {
+		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_trust_key(b, cs.str(key)) })
+	}
+	if p.RequireSignature != SignaturesDefault {
+		set(func() *C.nanoproc_error {
+			return C.nanoproc_policy_builder_require_signature(b, C.int32_t(p.RequireSignature-SignaturesNone))
+		})
+	}
+	for _, digest := range p.PinSHA256 {
+		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_pin_sha256(b, cs.str(digest)) })
 	}
 	if p.MaxMemory > 0 {
 		set(func() *C.nanoproc_error { return C.nanoproc_policy_builder_max_memory(b, C.uint64_t(p.MaxMemory)) })

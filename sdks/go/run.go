@@ -46,6 +46,9 @@ type Outcome struct {
 	EventsDropped uint64
 	// JSON is the whole outcome as one JSON object (what `nanoproc run --json` prints).
 	JSON []byte
+	// Receipt is the signed run receipt (JSON, docs/integrity.md), made by [RunWithReceipt];
+	// nil from Run. Check it with [VerifyReceipt] or `nanoproc verify-receipt`.
+	Receipt []byte
 
 	err error
 }
@@ -64,6 +67,30 @@ func (o *Outcome) Err() error { return o.err }
 // interrupt a run on cancellation: a ctx cancelled before the start stops it from starting, one
 // cancelled later is noticed only when the run ends (give the policy a Timeout).
 func Run(ctx context.Context, engine *Engine, wasm Wasm, policy *Policy) (*Outcome, error) {
+	return run(ctx, engine, wasm, policy, "")
+}
+
+// RunWithReceipt is [Run], and the Outcome also carries a run receipt signed with the Ed25519
+// secret key in the file hostKey (from `nanoproc keygen`): the binary's sha256 and signers,
+// the policy and its digest, versions, limits, capabilities used, denials, outcome, times.
+func RunWithReceipt(ctx context.Context, engine *Engine, wasm Wasm, policy *Policy, hostKey string) (*Outcome, error) {
+	if hostKey == "" {
+		return nil, &Error{Kind: KindInvalidArgument, Message: "invalid argument: RunWithReceipt needs a host key file", Detail: "RunWithReceipt needs a host key file", ExitCode: 2}
+	}
+	return run(ctx, engine, wasm, policy, hostKey)
+}
+
+// VerifyReceipt checks a run receipt against the host public key in the file hostPubKey: nil
+// if that key signed it and nothing changed since, else an *Error of kind KindIntegrity
+// saying why.
+func VerifyReceipt(receipt []byte, hostPubKey string) error {
+	path := C.CString(hostPubKey)
+	defer C.free(unsafe.Pointer(path))
+	ptr, n := cInput(receipt)
+	return takeError(C.nanoproc_receipt_verify(ptr, n, path))
+}
+
+func run(ctx context.Context, engine *Engine, wasm Wasm, policy *Policy, hostKey string) (*Outcome, error) {
 	var timeout time.Duration
 	if deadline, has := ctx.Deadline(); has {
 		if timeout = time.Until(deadline); timeout <= 0 {
@@ -102,7 +129,19 @@ func Run(ctx context.Context, engine *Engine, wasm Wasm, policy *Policy) (*Outco
 		return nil, takeError(cerr)
 	}
 	defer C.nanoproc_outcome_free(out)
-	return readOutcome(ctx, out)
+	o, err := readOutcome(ctx, out)
+	if err != nil || hostKey == "" {
+		return o, err
+	}
+	key := C.CString(hostKey)
+	defer C.free(unsafe.Pointer(key))
+	var buf C.nanoproc_buf
+	if err := takeError(C.nanoproc_outcome_receipt(out, key, &buf)); err != nil {
+		return nil, err
+	}
+	o.Receipt = copyBytes(buf.data, buf.len)
+	C.nanoproc_buf_free(&buf)
+	return o, nil
 }
 
 func readOutcome(ctx context.Context, out *C.nanoproc_outcome) (*Outcome, error) {
@@ -142,7 +181,7 @@ func readOutcome(ctx context.Context, out *C.nanoproc_outcome) (*Outcome, error)
 		}
 		if err := json.Unmarshal(o.JSON, &parsed); err != nil {
 			detail := "nanoproc_outcome_json gave JSON this SDK cannot read: " + err.Error()
-			return nil, &Error{Kind: KindInternal, Message: "internal error: " + detail, Detail: detail, ExitCode: 126}
+			return nil, &Error{Kind: KindInternal, Message: "internal error: " + detail, Detail: detail, ExitCode: 127}
 		}
 		o.Events, o.Denials, o.EventsDropped = parsed.Events, parsed.Denials, parsed.EventsDropped
 	}
