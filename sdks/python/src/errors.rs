@@ -116,6 +116,12 @@ create_exception!(
 );
 create_exception!(
     nanoproc,
+    IntegrityError,
+    NanoprocError,
+    "The binary failed its policy's integrity check (not signed, signed by no trusted key, modified after signing, sha256 not pinned) and did not run, or a run receipt did not verify."
+);
+create_exception!(
+    nanoproc,
     InternalError,
     NanoprocError,
     "A bug or an unexpected engine failure. Please report it."
@@ -124,7 +130,7 @@ create_exception!(
 /// Every exception class with the kind name and exit code its class attributes default to.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let classes: [(&str, Bound<'_, PyType>, &str, i32); 18] = [
+    let classes: [(&str, Bound<'_, PyType>, &str, i32); 19] = [
         ("NanoprocError", py.get_type::<NanoprocError>(), "error", 1),
         (
             "PolicyError",
@@ -193,10 +199,16 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ),
         ("IoError", py.get_type::<IoError>(), "io error", 125),
         (
+            "IntegrityError",
+            py.get_type::<IntegrityError>(),
+            "integrity",
+            126,
+        ),
+        (
             "InternalError",
             py.get_type::<InternalError>(),
             "internal error",
-            126,
+            127,
         ),
     ];
     for (name, class, kind, exit_code) in classes {
@@ -232,6 +244,7 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
         Error::Cancelled => Cancelled::new_err(line),
         Error::Io { .. } => IoError::new_err(line),
         Error::HostExhausted(_) => HostExhausted::new_err(line),
+        Error::Integrity(_) => IntegrityError::new_err(line),
         Error::Internal(_) => InternalError::new_err(line),
     };
     let value = err.value(py);

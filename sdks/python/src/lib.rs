@@ -29,6 +29,7 @@ fn _nanoproc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<run::Usage>()?;
     m.add_class::<audit::AuditEvent>()?;
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
+    m.add_function(wrap_pyfunction!(run::verify_receipt, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_AUDIT_EVENTS", audit::MAX_KEPT_EVENTS)?;

@@ -100,6 +100,9 @@ impl Policy {
         max_http_response = None,
         clocks = None,
         random_seed = None,
+        trust_keys = None,
+        require_signature = None,
+        pin_sha256 = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -127,6 +130,9 @@ impl Policy {
         max_http_response: Option<&Bound<'_, PyAny>>,
         clocks: Option<String>,
         random_seed: Option<&Bound<'_, PyAny>>,
+        trust_keys: Option<Vec<PathBuf>>,
+        require_signature: Option<String>,
+        pin_sha256: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let mut b = PolicyBuilder::new();
         let mode = if capture_output {
@@ -233,6 +239,30 @@ impl Policy {
             }
         }
         b.random_seed(opt_count("random_seed", random_seed)?);
+        for path in trust_keys.unwrap_or_default() {
+            let key =
+                nanoproc::integrity::PublicKey::from_file(&path).map_err(|e| to_pyerr(py, &e))?;
+            b.trust_key(key);
+        }
+        if let Some(r) = require_signature {
+            use nanoproc::integrity::SignatureRequirement as R;
+            b.require_signature(match r.as_str() {
+                "any" => R::Any,
+                "all" => R::All,
+                "none" => R::None,
+                other => {
+                    return Err(policy_error(
+                        py,
+                        format!(
+                            "require_signature: `{other}` is not one of \"any\", \"all\", \"none\""
+                        ),
+                    ));
+                }
+            });
+        }
+        for d in pin_sha256.unwrap_or_default() {
+            b.pin_sha256(&d).map_err(|e| to_pyerr(py, &e))?;
+        }
         Policy::finish(py, b)
     }
 

@@ -10,6 +10,7 @@ use nanoproc::policy::StdinMode;
 use nanoproc::{Loaded, ModuleKind, PolicyBuilder, Prepared, Status, loader};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use std::path::PathBuf;
 
 /// Resources a run used.
 #[pyclass(frozen, module = "nanoproc", name = "Usage")]
@@ -92,10 +93,18 @@ pub(crate) struct Outcome {
     events_dropped: u64,
     error: Option<PyErr>,
     json: String,
+    receipt: Option<Py<PyBytes>>,
 }
 
 #[pymethods]
 impl Outcome {
+    /// The signed run receipt (JSON bytes) when `run` was given `receipt_key`, else None.
+    /// Check it with `verify_receipt` or `nanoproc verify-receipt`.
+    #[getter]
+    fn receipt(&self, py: Python<'_>) -> Option<Py<PyBytes>> {
+        self.receipt.as_ref().map(|r| r.clone_ref(py))
+    }
+
     /// `"exited"` or `"stopped"`.
     #[getter]
     fn status(&self) -> &'static str {
@@ -222,10 +231,7 @@ impl Program {
         let code = code(wasm)?;
         let (loaded, prepared) = py
             .detach(|| {
-                let loaded = match &code {
-                    Code::File(path) => loader::load_file(&engine, path),
-                    Code::Bytes(bytes) => loader::load_bytes(&engine, bytes, "module"),
-                }?;
+                let loaded = load_checked(&engine, &code, &policy)?;
                 let prepared = Prepared::new(&engine, &loaded, policy)?;
                 Ok((loaded, prepared))
             })
@@ -335,7 +341,8 @@ impl Program {
 /// with `check=True` it is raised instead. Problems before the guest runs (an invalid
 /// module, a denied import, a bad policy) always raise.
 #[pyfunction]
-#[pyo3(signature = (wasm, *, policy = None, args = None, stdin = None, engine = None, check = false))]
+#[pyo3(signature = (wasm, *, policy = None, args = None, stdin = None, engine = None, check = false, receipt_key = None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     py: Python<'_>,
     wasm: &Bound<'_, PyAny>,
@@ -344,7 +351,14 @@ pub(crate) fn run(
     stdin: Option<&Bound<'_, PyAny>>,
     engine: Option<&Bound<'_, Engine>>,
     check: bool,
+    receipt_key: Option<PathBuf>,
 ) -> PyResult<Outcome> {
+    let receipt_key = match receipt_key {
+        Some(path) => {
+            Some(nanoproc::integrity::SecretKey::from_file(&path).map_err(|e| to_pyerr(py, &e))?)
+        }
+        None => None,
+    };
     let policy = match policy {
         Some(p) => p.get().with_io(py, args, stdin)?,
         None => {
@@ -361,14 +375,75 @@ pub(crate) fn run(
     let code = code(wasm)?;
     let outcome = py
         .detach(|| {
-            let loaded = match &code {
-                Code::File(path) => loader::load_file(&engine, path),
-                Code::Bytes(bytes) => loader::load_bytes(&engine, bytes, "module"),
-            }?;
-            Prepared::new(&engine, &loaded, policy)?.run(Vec::new())
+            let loaded = load_checked(&engine, &code, &policy)?;
+            let prepared = Prepared::new(&engine, &loaded, policy)?;
+            let started = std::time::SystemTime::now();
+            let outcome = prepared.run(Vec::new())?;
+            let receipt = match &receipt_key {
+                Some(key) => {
+                    let record = nanoproc::receipt::RunRecord {
+                        module: &loaded,
+                        policy: prepared.policy(),
+                        outcome: &outcome,
+                        started,
+                        ended: std::time::SystemTime::now(),
+                    };
+                    let signed = nanoproc::receipt::sign(nanoproc::receipt::build(&record), key)?;
+                    Some(serde_json::to_vec_pretty(&signed).map_err(|e| {
+                        nanoproc::Error::Internal(format!("cannot write a receipt: {e}"))
+                    })?)
+                }
+                None => None,
+            };
+            Ok((outcome, receipt))
         })
-        .map_err(|e| to_pyerr(py, &e))?;
-    to_outcome(py, outcome, check)
+        .map_err(|e: nanoproc::Error| to_pyerr(py, &e))?;
+    let (outcome, receipt) = outcome;
+    let mut out = to_outcome(py, outcome, check)?;
+    out.receipt = receipt.map(|r| PyBytes::new(py, &r).unbind());
+    Ok(out)
+}
+
+/// Reads the program and checks it against the policy's integrity requirements before
+/// compiling it (an unsigned or tampered binary is never compiled).
+fn load_checked(
+    engine: &nanoproc::Engine,
+    code: &Code,
+    policy: &nanoproc::Policy,
+) -> nanoproc::Result<Loaded> {
+    let (bytes, name) = match code {
+        Code::File(path) => (
+            loader::read_binary(path)?,
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+        ),
+        Code::Bytes(bytes) => (
+            loader::to_binary(bytes.clone(), "module")?,
+            "module".to_string(),
+        ),
+    };
+    if policy.integrity().is_active() {
+        nanoproc::integrity::check(&bytes, &name, policy.integrity())?;
+    }
+    loader::load_bytes(engine, &bytes, &name)
+}
+
+/// Checks a run receipt (`run(..., receipt_key=...)`, `nanoproc run --receipt`) against the
+/// host public key file `host_pubkey`: returns None if that key signed it and nothing changed
+/// since; raises `IntegrityError` saying why otherwise.
+#[pyfunction]
+pub(crate) fn verify_receipt(py: Python<'_>, receipt: &[u8], host_pubkey: PathBuf) -> PyResult<()> {
+    let key =
+        nanoproc::integrity::PublicKey::from_file(&host_pubkey).map_err(|e| to_pyerr(py, &e))?;
+    let text = std::str::from_utf8(receipt).map_err(|_| {
+        to_pyerr(
+            py,
+            &nanoproc::Error::Integrity("the receipt is not UTF-8 JSON".into()),
+        )
+    })?;
+    nanoproc::receipt::verify(text, &[key]).map_err(|e| to_pyerr(py, &e))?;
+    Ok(())
 }
 
 /// The Python `Outcome` of `outcome`; with `check`, the error that stopped the guest instead.
@@ -397,5 +472,6 @@ fn to_outcome(py: Python<'_>, outcome: nanoproc::Outcome, check: bool) -> PyResu
         events_dropped: outcome.events_dropped,
         error,
         json,
+        receipt: None,
     })
 }

@@ -37,6 +37,7 @@ from ._nanoproc import (
     FuelLimit,
     HostExhausted,
     HostFunctionError,
+    IntegrityError,
     InternalError,
     InvalidInput,
     InvalidModule,
@@ -57,6 +58,7 @@ from ._nanoproc import (
     Usage,
     __version__,
     run,
+    verify_receipt,
 )
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "HostFunction",
     "HostFunctionError",
     "HostFunctions",
+    "IntegrityError",
     "InternalError",
     "InvalidInput",
     "InvalidModule",
@@ -92,6 +95,7 @@ __all__ = [
     "Usage",
     "__version__",
     "run",
+    "verify_receipt",
 ]
 
 

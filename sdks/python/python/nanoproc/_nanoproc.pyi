@@ -73,6 +73,9 @@ class Policy:
         max_http_response: Optional[_Size] = None,
         clocks: Optional[Literal["host", "frozen"]] = None,
         random_seed: Optional[int] = None,
+        trust_keys: Optional[Sequence[_Path]] = None,
+        require_signature: Optional[Literal["any", "all", "none"]] = None,
+        pin_sha256: Optional[Sequence[str]] = None,
     ) -> Policy: ...
     @staticmethod
     def from_toml(source: _Path, *, base_dir: Optional[_Path] = None) -> Policy:
@@ -280,6 +283,9 @@ class Outcome:
     @property
     def error(self) -> Optional[NanoprocError]:
         """The exception that stopped the guest, or None."""
+    @property
+    def receipt(self) -> Optional[bytes]:
+        """The signed run receipt (JSON) when run() was given receipt_key, else None."""
     def check(self) -> Self:
         """Raises ``error`` if the guest was stopped; returns the outcome otherwise."""
     def to_json(self) -> str:
@@ -318,8 +324,12 @@ def run(
     stdin: Optional[_Buffer] = None,
     engine: Optional[Engine] = None,
     check: bool = False,
+    receipt_key: Optional[_Path] = None,
 ) -> Outcome:
     """Runs a WASI program in a fresh sandbox and returns its Outcome."""
+
+def verify_receipt(receipt: bytes, host_pubkey: _Path) -> None:
+    """Checks a run receipt's signature; raises IntegrityError if it does not verify."""
 
 class NanoprocError(Exception):
     """Base of every nanoproc error."""
@@ -375,6 +385,9 @@ class HostExhausted(NanoprocError):
 
 class IoError(NanoprocError):
     """A host-side I/O failure."""
+
+class IntegrityError(NanoprocError):
+    """The binary failed its integrity check, or a receipt did not verify."""
 
 class InternalError(NanoprocError):
     """A bug or an unexpected engine failure."""
