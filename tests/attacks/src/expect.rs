@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Guest,
     /// [`Error::Cancelled`]
     Cancelled,
+    /// [`Error::Integrity`]
+    Integrity,
 }
 
 impl ErrorKind {
@@ -38,6 +40,7 @@ impl ErrorKind {
             ErrorKind::HostFunction => "HostFunction",
             ErrorKind::Guest => "Guest",
             ErrorKind::Cancelled => "Cancelled",
+            ErrorKind::Integrity => "Integrity",
         }
     }
 
@@ -51,6 +54,7 @@ impl ErrorKind {
                 | (ErrorKind::HostFunction, Error::HostFunction { .. })
                 | (ErrorKind::Guest, Error::Guest(_))
                 | (ErrorKind::Cancelled, Error::Cancelled)
+                | (ErrorKind::Integrity, Error::Integrity(_))
         )
     }
 
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::AbiViolation | ErrorKind::HostFunction => 123,
             ErrorKind::Guest => 1,
             ErrorKind::Cancelled => 124,
+            ErrorKind::Integrity => 126,
         }
     }
 }
@@ -193,6 +198,7 @@ pub fn c_kind_name(kind: CKind) -> &'static str {
         CKind::NANOPROC_ERROR_HOST_EXHAUSTED => "NANOPROC_ERROR_HOST_EXHAUSTED",
         CKind::NANOPROC_ERROR_INTERNAL => "NANOPROC_ERROR_INTERNAL",
         CKind::NANOPROC_ERROR_INVALID_ARGUMENT => "NANOPROC_ERROR_INVALID_ARGUMENT",
+        CKind::NANOPROC_ERROR_INTEGRITY => "NANOPROC_ERROR_INTEGRITY",
     }
 }
 
@@ -215,7 +221,8 @@ fn c_kind_exit_code(kind: CKind) -> i32 {
         | CKind::NANOPROC_ERROR_DENIED
         | CKind::NANOPROC_ERROR_IO => 125,
         CKind::NANOPROC_ERROR_HOST_EXHAUSTED => 120,
-        CKind::NANOPROC_ERROR_INTERNAL => 126,
+        CKind::NANOPROC_ERROR_INTEGRITY => 126,
+        CKind::NANOPROC_ERROR_INTERNAL => 127,
         CKind::NANOPROC_ERROR_INVALID_ARGUMENT => 2,
     }
 }

@@ -57,6 +57,8 @@ pub enum Category {
     Trap,
     /// A host misusing the C ABI (`include/nanoproc.h`): handles, strings, lengths, threads.
     CAbi,
+    /// Code that is not what the policy trusts: unsigned, tampered, wrongly signed, unpinned.
+    Integrity,
 }
 
 impl Category {
@@ -74,6 +76,7 @@ impl Category {
             Category::HostFunction => "Host-function abuse",
             Category::Trap => "Guest traps",
             Category::CAbi => "C ABI misuse",
+            Category::Integrity => "Module integrity",
         }
     }
 }
@@ -163,6 +166,7 @@ pub fn catalogue() -> Vec<Case> {
     all.extend(cases::net::cases());
     all.extend(cases::output::cases());
     all.extend(cases::module::cases());
+    all.extend(cases::integrity::cases());
     all.extend(cases::abi::cases());
     all.extend(cases::host_fn::cases());
     all.extend(cases::trap::cases());
@@ -194,6 +198,7 @@ mod tests {
                 Category::PluginAbi => "abi",
                 Category::HostFunction => "hostfn",
                 Category::Trap => "trap",
+                Category::Integrity => "integrity",
                 Category::CAbi => "capi",
             };
             assert_eq!(prefix, ok, "{} is in {:?}", c.id, c.category);

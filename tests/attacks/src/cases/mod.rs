@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod environment;
 pub mod fs;
 pub mod host_fn;
+pub mod integrity;
 pub mod memory;
 pub mod module;
 pub mod net;
