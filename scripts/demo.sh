@@ -61,6 +61,28 @@ show 125 "An interface switched off by policy is refused at load" -- run --deny-
 show 1   "Outgoing HTTP is denied unless the origin is granted" -- run $C/http_get.wasm -- http://127.0.0.1:9/
 
 echo
+echo "==> Integrity: only code a trusted key signed runs; a signed receipt says what ran"
+I=examples/integrity
+keys=$(mktemp -d -t nanoproc-demo-keys.XXXXXX)
+tampered="$keys/hello.tampered.wasm"
+python3 - "$I/bin/hello.signed.wasm" "$tampered" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.rfind(b"hello from")
+b[i] = ord("j")
+open(sys.argv[2], "wb").write(b)
+PY
+show 0   "Keys for a host that signs run receipts"            -- keygen --out "$keys/host"
+show 0   "Who signed it (key ids, unverified)"                 -- inspect $I/bin/hello.signed.wasm
+show 0   "A binary signed by the trusted publisher key runs, and leaves a signed receipt" -- run --trust-key $I/keys/publisher.pub --receipt "$keys/run.json" --receipt-key "$keys/host.key" $I/bin/hello.signed.wasm
+show 0   "Anyone with the host's public key checks the receipt" -- verify-receipt --pubkey "$keys/host.pub" --module $I/bin/hello.signed.wasm "$keys/run.json"
+show 126 "The unsigned original is refused before it is compiled" -- run --trust-key $I/keys/publisher.pub $G/hello.wasm
+show 126 "So is the signed binary with one byte of its data changed" -- run --trust-key $I/keys/publisher.pub "$tampered"
+sed -i 's/"exit_code": 0/"exit_code": 1/' "$keys/run.json"
+show 126 "And a receipt edited after signing"                  -- verify-receipt --pubkey "$keys/host.pub" "$keys/run.json"
+rm -rf "$keys"
+
+echo
 echo "==> From another language: a C host, through the C ABI (include/nanoproc.h; Go and Python SDKs: sdks/)"
 # run_host DESCRIPTION -- PROGRAM ARGS...: a host program; expected to exit 0.
 run_host() {
