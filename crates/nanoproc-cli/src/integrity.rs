@@ -2,8 +2,9 @@
 //! audit record of a refusal.
 
 use nanoproc::audit::{AuditEvent, AuditSink, Decision};
+use nanoproc::integrity::PublicKey;
 use nanoproc::{JsonLinesSink, Policy};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Checks `bytes` against the policy's integrity requirements (if any) before anything is
 /// compiled. A refusal goes to the audit file, when there is one, and to the tracing log.
@@ -27,4 +28,17 @@ pub fn check(
             Err(e)
         }
     }
+}
+
+/// Reads the public key files given with `--pubkey`.
+pub fn public_keys(paths: &[PathBuf]) -> nanoproc::Result<Vec<PublicKey>> {
+    paths.iter().map(|p| PublicKey::from_file(p)).collect()
+}
+
+/// Reads a file the user named; a failure names `what` and the path.
+pub fn read(path: &Path, what: &str) -> nanoproc::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| nanoproc::Error::Io {
+        context: format!("cannot read {what} `{}`", path.display()),
+        source: e,
+    })
 }

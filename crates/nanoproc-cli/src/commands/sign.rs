@@ -32,10 +32,7 @@ impl SignCommand {
 
     fn sign(&self) -> nanoproc::Result<()> {
         let key = SecretKey::from_file(&self.key)?;
-        let bytes = std::fs::read(&self.file).map_err(|e| nanoproc::Error::Io {
-            context: format!("cannot read `{}`", self.file.display()),
-            source: e,
-        })?;
+        let bytes = crate::integrity::read(&self.file, "module")?;
         let name = self.file.display().to_string();
         let signed = integrity::sign(&bytes, &key, &name)?;
         let out = self.output.as_ref().unwrap_or(&self.file);

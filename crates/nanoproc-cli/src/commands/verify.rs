@@ -2,7 +2,7 @@
 
 use crate::report;
 use clap::Args;
-use nanoproc::integrity::{self, IntegrityPolicy, PublicKey, SignatureRequirement};
+use nanoproc::integrity::{self, IntegrityPolicy, SignatureRequirement};
 use std::path::PathBuf;
 
 /// Check a module's signatures: succeeds (exit 0) if one of the keys signed it (every key with
@@ -30,15 +30,8 @@ impl VerifyCommand {
     }
 
     fn verify(&self) -> nanoproc::Result<()> {
-        let keys = self
-            .pubkeys
-            .iter()
-            .map(|p| PublicKey::from_file(p))
-            .collect::<nanoproc::Result<Vec<_>>>()?;
-        let bytes = std::fs::read(&self.file).map_err(|e| nanoproc::Error::Io {
-            context: format!("cannot read `{}`", self.file.display()),
-            source: e,
-        })?;
+        let keys = crate::integrity::public_keys(&self.pubkeys)?;
+        let bytes = crate::integrity::read(&self.file, "module")?;
         let policy = IntegrityPolicy {
             trusted_keys: keys,
             require: if self.all {

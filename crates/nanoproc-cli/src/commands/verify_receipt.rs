@@ -2,7 +2,6 @@
 
 use crate::report;
 use clap::Args;
-use nanoproc::integrity::PublicKey;
 use std::path::PathBuf;
 
 /// Check a run receipt (`nanoproc run --receipt`): signed by one of the host keys and not
@@ -30,15 +29,9 @@ impl VerifyReceiptCommand {
     }
 
     fn verify(&self) -> nanoproc::Result<()> {
-        let keys = self
-            .pubkeys
-            .iter()
-            .map(|p| PublicKey::from_file(p))
-            .collect::<nanoproc::Result<Vec<_>>>()?;
-        let text = std::fs::read_to_string(&self.receipt).map_err(|e| nanoproc::Error::Io {
-            context: format!("cannot read receipt `{}`", self.receipt.display()),
-            source: e,
-        })?;
+        let keys = crate::integrity::public_keys(&self.pubkeys)?;
+        let bytes = crate::integrity::read(&self.receipt, "receipt")?;
+        let text = String::from_utf8_lossy(&bytes);
         let checked = nanoproc::receipt::verify(&text, &keys)?;
         let r = &checked.receipt;
         let s = |v: &serde_json::Value| match v {
@@ -46,10 +39,7 @@ impl VerifyReceiptCommand {
             other => other.to_string(),
         };
         if let Some(path) = &self.module {
-            let bytes = std::fs::read(path).map_err(|e| nanoproc::Error::Io {
-                context: format!("cannot read `{}`", path.display()),
-                source: e,
-            })?;
+            let bytes = crate::integrity::read(path, "module")?;
             let sha = nanoproc::receipt::sha256_hex(&bytes);
             if r["module"]["sha256"].as_str() != Some(sha.as_str()) {
                 return Err(nanoproc::Error::Integrity(format!(
