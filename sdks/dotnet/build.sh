@@ -28,7 +28,7 @@ for f in "$ref/mscorlib.dll" "$netstandard" "$cecil"; do
   [ -f "$f" ] || { echo "error: $f missing (mono-devel incomplete?)" >&2; exit 1; }
 done
 
-common=(-langversion:7 -warnaserror+ -nowarn:1591)
+common=(-langversion:7 -warnaserror+)
 echo "==> mcs Nanoproc.dll (.NET Standard 2.0: -nostdlib against $ref)" >&2
 mcs "${common[@]}" -unsafe+ -optimize+ -debug- -noconfig -nostdlib -target:library \
   -r:"$ref/mscorlib.dll" -r:"$ref/System.dll" -r:"$ref/System.Core.dll" \

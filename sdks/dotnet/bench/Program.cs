@@ -10,6 +10,8 @@
 //   fresh_noop      Plugin.Call("noop"): a fresh sandbox per call
 //   fresh_echo_64k  Plugin.Call("echo") with 64 KiB in a fresh sandbox
 //
+// and, in the table only, the two echo cases through CallInto one reused buffer.
+//
 // Calls run in batches of a calibrated size (about 2 ms each); each batch gives a mean per
 // call; the table shows the median and the 99th percentile of those means in nanoseconds (the
 // garbage collector on, as in any .NET program). Besides the table it prints one machine line
@@ -63,13 +65,18 @@ public static class Bench
             var back = inst.Call("echo", payload);
             if (back.Length != payload.Length) throw new Exception("echo check failed: " + back.Length + " bytes");
 
+            var buffer = new byte[payload.Length];
             var cases = new List<KeyValuePair<string, Action<int>>>
             {
                 Case("warm_noop", n => { for (int i = 0; i < n; i++) inst.Call("noop", null); }),
                 Case("warm_echo_64k", n => { for (int i = 0; i < n; i++) inst.Call("echo", payload); }),
                 Case("fresh_noop", n => { for (int i = 0; i < n; i++) plugin.Call("noop", null); }),
                 Case("fresh_echo_64k", n => { for (int i = 0; i < n; i++) plugin.Call("echo", payload); }),
+                // In the table only: the output copied into one reused buffer (CallInto).
+                Case("warm_echo_64k_into", n => { for (int i = 0; i < n; i++) inst.CallInto("echo", payload, ref buffer); }),
+                Case("fresh_echo_64k_into", n => { for (int i = 0; i < n; i++) plugin.CallInto("echo", payload, ref buffer); }),
             };
+            const int resultCases = 4;
             var results = new List<double[]>();
             foreach (var c in cases) results.Add(Measure(c.Value, batches, batchMs));
 
@@ -80,8 +87,9 @@ public static class Bench
             Console.WriteLine("{0,-22} {1,14} {2,14}", "case", "median ns/call", "p99 ns/call");
             for (int i = 0; i < cases.Count; i++)
                 Console.WriteLine("{0,-22} {1,14:F0} {2,14:F0}", cases[i].Key, results[i][0], results[i][1]);
+            Console.WriteLine("(*_into: CallInto one reused buffer instead of a new array per call)");
             Console.WriteLine();
-            for (int i = 0; i < cases.Count; i++)
+            for (int i = 0; i < resultCases; i++)
                 Console.WriteLine("RESULT dotnet {0} {1:F0} {2:F0}", cases[i].Key, results[i][0], results[i][1]);
         }
     }

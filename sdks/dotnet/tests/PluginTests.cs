@@ -39,6 +39,28 @@ namespace Nanoproc.Tests
         }
 
         [Test]
+        public static void CallIntoReusesTheBuffer()
+        {
+            using (var p = Echo())
+            using (var inst = p.CreateInstance())
+            {
+                var buffer = new byte[4];
+                var original = buffer;
+                Assert.Equal(3, p.CallInto("echo", B("abc"), ref buffer), "length");
+                Assert.True(ReferenceEquals(original, buffer), "a big enough buffer is reused");
+                Assert.Equal("abc", S(buffer.Take(3).ToArray()), "content");
+                var big = Enumerable.Range(0, 100000).Select(i => (byte)(i * 7)).ToArray();
+                Assert.Equal(big.Length, inst.CallInto("echo", big, ref buffer), "big length");
+                Assert.True(!ReferenceEquals(original, buffer) && buffer.Length >= big.Length, "grown");
+                Assert.Bytes(big, buffer.Take(big.Length).ToArray(), "big content");
+                var grown = buffer;
+                Assert.Equal(0, inst.CallInto("noop", null, ref buffer), "empty output");
+                Assert.True(ReferenceEquals(grown, buffer), "kept");
+                Assert.Throws<TimeLimitException>(() => p.CallInto("spin", null, ref buffer, new CallOptions { Timeout = TimeSpan.FromMilliseconds(20) }));
+            }
+        }
+
+        [Test]
         public static void MissingFunctionIsAbiViolation()
         {
             using (var p = Echo())
@@ -394,17 +416,23 @@ namespace Nanoproc.Tests
         public static void PluginCancelStopsRunningCalls()
         {
             using (var p = Echo())
+            using (var inst = p.CreateInstance())
             {
                 var fresh = p.CallAsync("spin", null);
-                var inst = p.CreateInstance();
                 var kept = inst.CallAsync("spin", null);
-                Thread.Sleep(100);
-                p.Cancel();
+                // Cancel stops the calls running at that moment; repeat until both have started
+                // and been stopped (the spins have no limit of their own).
+                var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (!(fresh.IsCompleted && kept.IsCompleted) && DateTime.UtcNow < until)
+                {
+                    p.Cancel();
+                    Thread.Sleep(10);
+                }
                 var e = Assert.Throws<CancelledException>(() => fresh.GetAwaiter().GetResult());
                 Assert.Equal(CancellationToken.None, e.CancellationToken, "no token cancelled it");
                 Assert.Throws<CancelledException>(() => kept.GetAwaiter().GetResult());
                 Assert.Equal("later", S(p.Call("echo", B("later"))), "later calls run normally");
-                inst.Dispose();
+                Assert.Equal("inst", S(inst.Call("echo", B("inst"))), "and on the instance");
             }
         }
 
@@ -527,17 +555,20 @@ namespace Nanoproc.Tests
         [Test]
         public static void DisposeDuringACall()
         {
-            var p = Echo();
+            var inside = new CountdownEvent(2);
+            var release = new ManualResetEventSlim();
+            var p = Greeter(name => { inside.Signal(); release.Wait(); return name; });
             var inst = p.CreateInstance();
-            var fresh = p.CallAsync("spin", null, new CallOptions { Timeout = TimeSpan.FromMilliseconds(300) }, CancellationToken.None);
-            var kept = inst.CallAsync("spin", null, new CallOptions { Timeout = TimeSpan.FromMilliseconds(300) }, CancellationToken.None);
-            Thread.Sleep(100);
+            var fresh = p.CallAsync("call_host", B("fresh"));
+            var kept = inst.CallAsync("call_host", B("kept"));
+            Assert.True(inside.Wait(TimeSpan.FromSeconds(60)), "both calls inside their host function");
             p.Dispose();
             inst.Dispose();
-            // The calls finish with what they had (their own limit), nothing crashes.
-            Assert.Throws<TimeLimitException>(() => fresh.GetAwaiter().GetResult(), "fresh call");
-            Assert.Throws<TimeLimitException>(() => kept.GetAwaiter().GetResult(), "instance call");
-            Assert.Throws<ObjectDisposedException>(() => p.Call("noop", null), "later call");
+            Assert.Throws<ObjectDisposedException>(() => p.Call("call_host", B("x")), "a new call");
+            release.Set();
+            // The calls in progress finish with what they had.
+            Assert.Equal("plugin got: fresh", S(fresh.Result), "fresh call");
+            Assert.Equal("plugin got: kept", S(kept.Result), "instance call");
         }
 
         [Test]

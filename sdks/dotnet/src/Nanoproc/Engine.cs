@@ -111,7 +111,7 @@ namespace Nanoproc
 
         internal void ThrowIfDisposed()
         {
-            if (Handle.IsClosed) throw new ObjectDisposedException("Engine", "the engine is disposed; make a new one");
+            Handle.ThrowIfDisposed("engine");
         }
     }
 

@@ -46,12 +46,37 @@ namespace Nanoproc
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void NativeAuditFn(IntPtr userData, IntPtr json, UIntPtr jsonLen);
 
-    /// <summary>A nanoproc handle freed by its <c>_free</c> function when disposed or finalized.</summary>
+    /// <summary>
+    /// A nanoproc handle freed by its <c>_free</c> function when disposed or finalized (and no
+    /// P/Invoke call is using it any more: SafeHandle counts them).
+    /// </summary>
     internal abstract class NanoprocHandle : SafeHandle
     {
+        private volatile bool disposed;
+
         protected NanoprocHandle() : base(IntPtr.Zero, true) { }
 
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>
+        /// Disposed, even while a call still holds the handle (Mono's SafeHandle reports
+        /// IsClosed only once the last user has released it).
+        /// </summary>
+        public bool IsDisposed { get { return disposed || IsClosed; } }
+
+        protected override void Dispose(bool disposing)
+        {
+            disposed = true;
+            base.Dispose(disposing);
+        }
+
+        /// <summary>Throws ObjectDisposedException naming <paramref name="what"/> once disposed.</summary>
+        public void ThrowIfDisposed(string what)
+        {
+            if (IsDisposed)
+                throw new ObjectDisposedException(char.ToUpperInvariant(what[0]) + what.Substring(1),
+                    "the " + what + " is disposed; make a new one");
+        }
     }
 
     internal sealed class EngineHandle : NanoprocHandle
