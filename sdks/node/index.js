@@ -18,18 +18,20 @@ const path = require('node:path')
 const { fileURLToPath } = require('node:url')
 
 function loadNative() {
+  // nanoproc.node: what build.sh builds; the platform names are what `napi build --platform`
+  // and prebuilt packages use.
   const candidates = [
+    'nanoproc.node',
     `nanoproc.${process.platform}-${process.arch}-gnu.node`,
     `nanoproc.${process.platform}-${process.arch}-musl.node`,
     `nanoproc.${process.platform}-${process.arch}.node`,
-    'nanoproc.node',
   ]
   for (const name of candidates) {
     const file = path.join(__dirname, name)
     if (fs.existsSync(file)) return require(file)
   }
   throw new Error(
-    `nanoproc: no native addon for ${process.platform}-${process.arch} in ${__dirname}; build it with \`bash test.sh\` or \`npm run build\``,
+    `nanoproc: no native addon for ${process.platform}-${process.arch} in ${__dirname}; build it with \`bash build.sh\``,
   )
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds and tests the Node.js SDK: installs the npm dev tools (npm ci, idempotent: skipped when
-# node_modules matches package-lock.json), builds the addon in release with @napi-rs/cli
-# (cargo under it; the shared $CARGO_TARGET_DIR, so a repeat run only relinks what changed),
-# type-checks index.d.ts against a typed usage sample (tsc --strict), then runs the tests with
-# `node --test` (they include running both examples). Ends with node's `# pass N` / `# fail N`
+# Builds and tests the Node.js SDK: build.sh installs the npm dev tools (npm ci, idempotent:
+# skipped when node_modules was installed from this package-lock.json) and builds the addon in release (cargo,
+# the shared $CARGO_TARGET_DIR, so a repeat run only relinks what changed; see build.sh for why
+# not through @napi-rs/cli, which `build.sh --cli` uses); then index.d.ts is type-checked
+# against a typed usage sample (tsc --strict) and the tests run with `node --test` (they
+# include running both examples). Ends with node's `# pass N` / `# fail N`
 # lines and `node: N passed, N failed`; exits non-zero on any failure.
 #
 #   bash sdks/node/test.sh [NODE TEST FILES...]     # default: every test/*.test.mjs

@@ -14,7 +14,7 @@ use napi::bindgen_prelude::{AsyncTask, Buffer, FnArgs, Function, Unknown};
 use napi::{Env, Task, sys};
 use napi_derive::napi;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, TryLockError};
 
 /// Per-call limits, normalised by index.js.
@@ -248,6 +248,8 @@ impl NativePlugin {
             cell: Arc::new(InstanceCell {
                 live: Mutex::new(Some(live)),
                 closed: AtomicBool::new(false),
+                pending: AtomicUsize::new(0),
+                in_sync: AtomicBool::new(false),
             }),
             shared: self.shared.clone(),
         })
@@ -321,30 +323,36 @@ impl NativePlugin {
 /// The sandbox of an instance, shared with its async calls in flight.
 pub struct InstanceCell {
     live: Mutex<Option<nanoproc::plugin::PluginInstance>>,
-    /// Set by `close()`; the call in flight, if any, frees the sandbox when it ends.
+    /// Set by `close()`: no new calls; the sandbox is freed once the calls already started
+    /// (`pending`) have run.
     closed: AtomicBool,
+    /// Async calls made and not yet run.
+    pending: AtomicUsize,
+    /// A synchronous call is running (on the JavaScript thread; `close()` from one of its host
+    /// functions leaves the freeing to it).
+    in_sync: AtomicBool,
 }
 
 impl InstanceCell {
-    /// Runs a call on a worker thread (waits for another call in flight).
+    /// Runs an async call on a worker thread (after another call in flight on it).
     fn call(
         &self,
         function: &str,
         input: &[u8],
         options: &CallOptions,
     ) -> Result<Vec<u8>, Failure> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(Failure::Closed("instance of plugin"));
-        }
         let mut guard = self.live.lock().unwrap_or_else(|p| p.into_inner());
         let result = match guard.as_mut() {
-            None => return Err(Failure::Closed("instance of plugin")),
-            Some(live) => live.call_with(function, input, options),
+            None => Err(Failure::Closed("instance of plugin")),
+            Some(live) => live
+                .call_with(function, input, options)
+                .map_err(Failure::Call),
         };
-        if self.closed.load(Ordering::Acquire) {
+        // The last call made before `close()` frees the sandbox.
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 && self.closed.load(Ordering::Acquire) {
             drop(guard.take());
         }
-        result.map_err(Failure::Call)
+        result
     }
 }
 
@@ -382,11 +390,22 @@ impl NativeInstance {
         let Some(live) = guard.as_mut() else {
             return Err(errors::closed(raw, "instance of plugin", name));
         };
-        let _scope = self.shared.has_host.then(|| SyncScope::enter(&env));
-        let result = match &options {
-            None => live.call(&function, input),
-            Some(o) => live.call_with(&function, input, o),
+        let result = {
+            let _scope = self.shared.has_host.then(|| SyncScope::enter(&env));
+            self.cell.in_sync.store(true, Ordering::Release);
+            let r = match &options {
+                None => live.call(&function, input),
+                Some(o) => live.call_with(&function, input, o),
+            };
+            self.cell.in_sync.store(false, Ordering::Release);
+            r
         };
+        // Closed by one of its own host functions meanwhile: free the sandbox now.
+        if self.cell.closed.load(Ordering::Acquire)
+            && self.cell.pending.load(Ordering::Acquire) == 0
+        {
+            drop(guard.take());
+        }
         result.map(output).map_err(|e| errors::to_napi(raw, &e))
     }
 
@@ -406,6 +425,7 @@ impl NativeInstance {
             return Err(errors::closed(raw, "instance of plugin", &self.shared.name));
         }
         let options = call_options(raw, options, token)?.unwrap_or_default();
+        self.cell.pending.fetch_add(1, Ordering::AcqRel);
         Ok(AsyncTask::new(CallTask {
             target: Target::Instance(self.cell.clone()),
             function,
@@ -427,12 +447,23 @@ impl NativeInstance {
         self.cell.closed.load(Ordering::Acquire)
     }
 
-    /// Frees the sandbox (at the end of a call in flight, if any); later calls throw.
+    /// Frees the sandbox (once the async calls already made have run); later calls throw.
     #[napi(catch_unwind)]
     pub fn close(&self) {
         self.cell.closed.store(true, Ordering::Release);
-        if let Ok(mut g) = self.cell.live.try_lock() {
-            drop(g.take());
+        if self.cell.pending.load(Ordering::Acquire) == 0 {
+            // No async call is queued or running (a finishing one may hold the lock for a
+            // moment), and no sync call can be running: this is the JavaScript thread.
+            match self.cell.live.try_lock() {
+                Ok(mut g) => drop(g.take()),
+                Err(TryLockError::Poisoned(p)) => drop(p.into_inner().take()),
+                // A sync call up this thread's stack: it frees the sandbox when it returns.
+                Err(TryLockError::WouldBlock) if self.cell.in_sync.load(Ordering::Acquire) => {}
+                Err(TryLockError::WouldBlock) => {
+                    let mut g = self.cell.live.lock().unwrap_or_else(|p| p.into_inner());
+                    drop(g.take());
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { nanoproc, PLUGINS } from './helpers.mjs'
 
 const { Plugin, Policy } = nanoproc
@@ -200,4 +201,47 @@ test('an async call waiting on a host function is cancelled by its AbortSignal',
     assert.equal(e.cause.message, 'user gave up')
     return true
   })
+})
+
+test('closing an instance from inside its own host function: the call finishes, later ones throw', (t) => {
+  let inst
+  const p = withHost(t, (b) => {
+    inst.close()
+    return b
+  })
+  inst = p.instance()
+  assert.equal(inst.callSync('call_host', Buffer.from('last')).toString(), 'plugin got: last')
+  assert.equal(inst.closed, true)
+  assert.throws(() => inst.callSync('call_host', Buffer.from('x')), { code: 'ERR_NANOPROC_CLOSED' })
+})
+
+test('the addon works in a worker thread, host functions included', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const nanoproc = require(workerData.index)
+    const p = new nanoproc.Plugin(workerData.wasm, {
+      policy: { allowHostFns: ['host::greet'] },
+      hostFunctions: { 'host::greet': (b) => Buffer.concat([Buffer.from('worker '), b]) },
+    })
+    const sync = p.callSync('call_host', Buffer.from('sync')).toString()
+    let denied
+    try {
+      new nanoproc.Plugin(workerData.wasm, { hostFunctions: { 'host::greet': (b) => b } })
+    } catch (e) {
+      denied = e instanceof nanoproc.DeniedError
+    }
+    p.call('call_host', Buffer.from('async')).then(
+      (out) => parentPort.postMessage([sync, out.toString(), denied]),
+      (e) => parentPort.postMessage(['error', String(e)]),
+    )
+  `
+  const index = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'index.js')
+  const worker = new Worker(code, { eval: true, workerData: { index, wasm: CALL_HOST } })
+  const message = await new Promise((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+  })
+  assert.deepEqual(message, ['plugin got: worker sync', 'plugin got: worker async', true])
+  await worker.terminate()
 })
