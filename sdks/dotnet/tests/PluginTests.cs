@@ -183,8 +183,10 @@ namespace Nanoproc.Tests
             Assert.Contains("host::launch_missiles", e.Message);
             Assert.OneLine(e, 125);
             // Provided but not granted: the message names the grant to add.
-            var provided = new PluginOptions { HostFunctions = { ["host::launch_missiles"] = b => b } };
+            var before = Engine.LiveCallbacks;
+            var provided = new PluginOptions { HostFunctions = { ["host::launch_missiles"] = b => b }, OnAudit = ev => { } };
             e = Assert.Throws<DeniedException>(() => new Plugin(Shared, PluginWasm("ungranted_host.wasm"), provided));
+            Assert.Equal(before, Engine.LiveCallbacks, "the failed build released its delegates");
             Assert.Contains("--allow-host-fn host::launch_missiles", e.Message);
             Assert.OneLine(e, 125);
             // Providing it is not granting it.
@@ -196,7 +198,11 @@ namespace Nanoproc.Tests
         public static void HostFunctionBadName()
         {
             var before = Engine.LiveCallbacks;
-            var options = new PluginOptions { Policy = new Policy().AllowHostFunction("host::greet"), HostFunctions = { ["greet"] = b => b } };
+            var options = new PluginOptions
+            {
+                Policy = new Policy().AllowHostFunction("host::greet"),
+                HostFunctions = { ["host::greet"] = b => b, ["greet"] = b => b },
+            };
             var e = Assert.Throws<InvalidArgumentException>(() => new Plugin(Shared, PluginWasm("call_host.wasm"), options));
             Assert.Contains("namespace::name", e.Message);
             Assert.OneLine(e, 2);
