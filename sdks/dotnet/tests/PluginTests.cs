@@ -171,9 +171,15 @@ namespace Nanoproc.Tests
                 Policy = new Policy { AllowHostFunctions = { "host::*" } },
                 HostFunctions = { { "host::greet", (call, input) => { seen = call.Plugin; return input; } } },
             };
+            HostCall kept = null;
+            options.HostFunctions.Add("host::greet", (call, input) => { seen = call.Plugin; kept = call; return input; });
             using (var p = new Plugin(Shared, PluginWasm("call_host.wasm"), options))
                 Assert.Equal("plugin got: x", S(p.Call("call_host", B("x"))), "call_host");
             Assert.Equal("greeter", seen, "HostCall.Plugin");
+            // A HostCall kept past its callback is inert.
+            Assert.Equal(null, kept.Plugin, "stale HostCall.Plugin");
+            Assert.Equal(true, kept.ShouldStop, "stale HostCall.ShouldStop");
+            Assert.Equal(null, kept.Remaining, "stale HostCall.Remaining");
         }
 
         [Test]
