@@ -359,6 +359,9 @@ function policyInit(o) {
 // Engine and Policy
 
 const kNative = Symbol('nanoproc.native')
+// The handle of the fast synchronous call path (native.callSyncFast).
+const kHandle = Symbol('nanoproc.handle')
+const callSyncFast = native.callSyncFast
 
 /** A configured engine: compiled code, the instance pool, the compile cache and the epoch
  * ticker. Share one per process; plugins and runs use a process-wide default when given none. */
@@ -568,13 +571,15 @@ class Plugin {
       engineOf(engine),
       audit !== false,
     )
+    this[kHandle] = this[kNative].handle()
   }
 
   /** Calls `fn` with `input` in a fresh sandbox on this thread and returns its output. */
   callSync(fn, input, options) {
     if (typeof fn !== 'string') throw argError(`the function name is a string, not ${typeName(fn)}`)
     const data = input instanceof Uint8Array ? input : bytesOf('input', input)
-    return this[kNative].callSync(fn, data, options === undefined ? undefined : callInit(options))
+    if (options === undefined) return callSyncFast(this[kHandle], fn, data)
+    return this[kNative].callSync(fn, data, callInit(options))
   }
 
   /** Calls `fn` with `input` (copied) in a fresh sandbox on a worker thread. `signal`
@@ -596,6 +601,7 @@ class Plugin {
   instance() {
     const inst = Object.create(PluginInstance.prototype)
     inst[kNative] = this[kNative].instance()
+    inst[kHandle] = inst[kNative].handle()
     return inst
   }
 
@@ -646,7 +652,8 @@ class PluginInstance {
   callSync(fn, input, options) {
     if (typeof fn !== 'string') throw argError(`the function name is a string, not ${typeName(fn)}`)
     const data = input instanceof Uint8Array ? input : bytesOf('input', input)
-    return this[kNative].callSync(fn, data, options === undefined ? undefined : callInit(options))
+    if (options === undefined) return callSyncFast(this[kHandle], fn, data)
+    return this[kNative].callSync(fn, data, callInit(options))
   }
   /** Calls `fn` in this instance on a worker thread (after any call in flight on it). */
   call(fn, input, options) {

@@ -44,9 +44,9 @@ pub(crate) struct SyncScope {
 
 impl SyncScope {
     /// Enters a synchronous call in `env`.
-    pub(crate) fn enter(env: &Env) -> Self {
+    pub(crate) fn enter_raw(env: sys::napi_env) -> Self {
         SyncScope {
-            previous: SYNC_ENV.with(|e| e.replace(env.raw())),
+            previous: SYNC_ENV.with(|e| e.replace(env)),
         }
     }
 }

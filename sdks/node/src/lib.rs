@@ -23,6 +23,12 @@ use napi::bindgen_prelude::Function;
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
+/// Adds the raw N-API functions (the fast call path) to the module's exports.
+#[napi(module_exports)]
+pub fn module_exports(env: Env, exports: napi::bindgen_prelude::Object<'_>) -> napi::Result<()> {
+    plugin::register_fast(env.raw(), exports.raw())
+}
+
 /// Registers the function native code calls to make every error it throws:
 /// `(className, kind, detail, exitCode, hostFn, hostMessage) => Error`.
 #[napi(catch_unwind)]

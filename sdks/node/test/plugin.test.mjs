@@ -4,7 +4,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import { nanoproc, PLUGINS, COUNTER_WAT, count, fuelEngineOnce, tempDir } from './helpers.mjs'
+
+const require = createRequire(import.meta.url)
 
 const { Plugin, Policy, Engine } = nanoproc
 const ECHO = path.join(PLUGINS, 'echo.wasm')
@@ -258,4 +261,18 @@ test('the audit trail is bounded', () => {
   assert.equal(p.auditEvents().length, nanoproc.MAX_AUDIT_EVENTS)
   assert.deepEqual(p.auditEvents(), [])
   p.close()
+})
+
+test('the fast call path refuses anything but its own handles; long names are read whole', (t) => {
+  const native = require('../nanoproc.node')
+  const p = echoPlugin(t)
+  for (const forged of [{}, null, 42, Buffer.alloc(8), native.callSyncFast]) {
+    assert.throws(() => native.callSyncFast(forged, 'noop', Buffer.alloc(0)), { name: 'TypeError', message: /not a call handle/ })
+  }
+  assert.throws(() => native.callSyncFast(), { name: 'TypeError', message: /takes \(handle, function, input\)/ })
+  const long = 'f'.repeat(300) + 'é'
+  assert.throws(() => p.callSync(long), (e) => e instanceof nanoproc.AbiViolationError && e.message.includes(`\`${long}\``))
+  // Empty outputs are zero-length Buffers.
+  const a = p.callSync('noop')
+  assert.ok(Buffer.isBuffer(a) && a.length === 0)
 })
