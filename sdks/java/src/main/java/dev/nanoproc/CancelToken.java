@@ -23,6 +23,16 @@ public final class CancelToken extends NativeHandle {
         }
     }
 
+    /**
+     * The error of a call not started because its token was cancelled already: nanoproc's own
+     * (kind, message and exit code of {@code Error::Cancelled}), so a fast call cannot finish
+     * before the interruption reaches it.
+     */
+    static CancelledException cancelledBeforeStart() {
+        String detail = "the call was cancelled by the host";
+        return new CancelledException(124, "cancelled: " + detail, detail);
+    }
+
     /** Whether {@link #cancel()} was called. */
     public boolean isCancelled() {
         return cancelled;

@@ -28,7 +28,13 @@ public final class Instance extends NativeHandle {
     public byte[] call(String function, byte[] input, CallOptions options) throws NanoprocException {
         byte[] name = plugin.name(function);
         Objects.requireNonNull(options, "options");
-        long cancel = options.cancel == null ? 0 : options.cancel.handle();
+        long cancel = 0;
+        if (options.cancel != null) {
+            cancel = options.cancel.handle();
+            if (options.cancel.isCancelled()) {
+                throw CancelToken.cancelledBeforeStart();
+            }
+        }
         try {
             byte[] out = Native.instanceCall(handle(), name, input == null || input.length == 0 ? null : input,
                 options.fuel, options.timeoutUs, options.maxMemory, cancel);

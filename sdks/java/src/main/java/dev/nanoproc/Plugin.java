@@ -69,7 +69,13 @@ public final class Plugin extends NativeHandle {
     public byte[] call(String function, byte[] input, CallOptions options) throws NanoprocException {
         byte[] name = name(function);
         Objects.requireNonNull(options, "options");
-        long cancel = options.cancel == null ? 0 : options.cancel.handle();
+        long cancel = 0;
+        if (options.cancel != null) {
+            cancel = options.cancel.handle();
+            if (options.cancel.isCancelled()) {
+                throw CancelToken.cancelledBeforeStart();
+            }
+        }
         try {
             byte[] out = Native.pluginCall(handle(), name, input == null || input.length == 0 ? null : input,
                 options.fuel, options.timeoutUs, options.maxMemory, cancel);
@@ -206,10 +212,28 @@ public final class Plugin extends NativeHandle {
             return hostFunction(namespace, name, (HostCallFunction) (call, input) -> fn.apply(input));
         }
 
+        /** Registers host function {@code qualified} ({@code "namespace::name"}), as {@link #hostFunction(String, String, HostFunction)}. */
+        public Builder hostFunction(String qualified, HostFunction fn) {
+            Objects.requireNonNull(qualified, "qualified");
+            int i = qualified.indexOf("::");
+            if (i < 0) {
+                throw badName(qualified);
+            }
+            return hostFunction(qualified.substring(0, i), qualified.substring(i + 2), fn);
+        }
+
+        private static InvalidArgumentException badName(String qualified) {
+            String detail = "host function `" + qualified + "`: give it as \"namespace::name\" (both non-empty)";
+            return new InvalidArgumentException(2, "invalid argument: " + detail, detail);
+        }
+
         /** Registers a host function that also sees the {@link HostCall} it serves. */
         public Builder hostFunction(String namespace, String name, HostCallFunction fn) {
             Objects.requireNonNull(namespace, "namespace");
             Objects.requireNonNull(name, "name");
+            if (namespace.isEmpty() || name.isEmpty() || name.contains("::")) {
+                throw badName(namespace + "::" + name);
+            }
             HostFunctionBridge bridge = new HostFunctionBridge(Objects.requireNonNull(fn, "fn"));
             steps.add(b -> Native.builderHostFn(b, namespace, name, bridge));
             return this;
