@@ -120,7 +120,7 @@ export class Engine {
 
 /** A host function: gets the plugin's input, returns the output (a string is sent as UTF-8,
  * `undefined` as empty). A thrown exception fails the plugin's call with HostFunctionError. */
-export type HostFunction = (input: Buffer) => Uint8Array | string | undefined | null | void
+export type HostFunction = (input: Buffer) => Uint8Array | ArrayBufferView | ArrayBuffer | string | undefined | null | void
 
 /** Plugin options. */
 export interface PluginOptions {

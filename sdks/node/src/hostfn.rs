@@ -165,7 +165,17 @@ impl Bridge {
         loop {
             match rx.recv_timeout(Duration::from_millis(5)) {
                 Ok(answer) => return answer,
-                Err(mpsc::RecvTimeoutError::Timeout) => ctx.check()?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    ctx.check()?;
+                    // The environment went away (a worker thread terminated): its queue is
+                    // dropped without answers, so stop waiting for one.
+                    if self.tsfn.aborted() {
+                        return Err(
+                            "the host function returned no answer (the JavaScript environment is shutting down)"
+                                .into(),
+                        );
+                    }
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Err(
                         "the host function returned no answer (the JavaScript environment is shutting down)"

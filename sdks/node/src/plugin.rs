@@ -268,7 +268,7 @@ impl NativePlugin {
     pub fn call_sync(
         &self,
         env: Env,
-        function: String,
+        func: String,
         input: &[u8],
         options: Option<CallInit>,
     ) -> napi::Result<Buffer> {
@@ -278,7 +278,7 @@ impl NativePlugin {
             raw,
             &self.inner,
             &self.shared,
-            &function,
+            &func,
             input,
             options.as_ref(),
         )
@@ -299,7 +299,7 @@ impl NativePlugin {
     pub fn call(
         &self,
         env: Env,
-        function: String,
+        func: String,
         input: &[u8],
         options: Option<CallInit>,
         token: Option<&CancelToken>,
@@ -309,7 +309,7 @@ impl NativePlugin {
         let options = call_options(raw, options, token)?.unwrap_or_default();
         Ok(AsyncTask::new(CallTask {
             target: Target::Plugin(plugin),
-            function,
+            function: func,
             input: input.to_vec(),
             options,
             name: self.shared.name.clone(),
@@ -450,7 +450,7 @@ impl NativeInstance {
     pub fn call_sync(
         &self,
         env: Env,
-        function: String,
+        func: String,
         input: &[u8],
         options: Option<CallInit>,
     ) -> napi::Result<Buffer> {
@@ -460,7 +460,7 @@ impl NativeInstance {
             raw,
             &self.cell,
             &self.shared,
-            &function,
+            &func,
             input,
             options.as_ref(),
         )
@@ -482,7 +482,7 @@ impl NativeInstance {
     pub fn call(
         &self,
         env: Env,
-        function: String,
+        func: String,
         input: &[u8],
         options: Option<CallInit>,
         token: Option<&CancelToken>,
@@ -495,7 +495,7 @@ impl NativeInstance {
         self.cell.pending.fetch_add(1, Ordering::AcqRel);
         Ok(AsyncTask::new(CallTask {
             target: Target::Instance(self.cell.clone()),
-            function,
+            function: func,
             input: input.to_vec(),
             options,
             name: self.shared.name.clone(),
