@@ -425,7 +425,9 @@ pub extern "system" fn Java_dev_nanoproc_Native_policyValidate<'l>(
     _c: JClass<'l>,
     h: jlong,
 ) {
-    guard(&mut env, |_env| check(nanoproc_policy_builder_validate(ptr(h))))
+    guard(&mut env, |_env| {
+        check(nanoproc_policy_builder_validate(ptr(h)))
+    })
 }
 
 // ---- plugin builder ----------------------------------------------------------------------
@@ -590,12 +592,7 @@ unsafe extern "C" fn host_trampoline(
             } else {
                 env.byte_array_from_slice(data)?.into()
             };
-            let args = [
-                jvalue {
-                    j: handle(call),
-                },
-                jvalue { l: arr.as_raw() },
-            ];
+            let args = [jvalue { j: handle(call) }, jvalue { l: arr.as_raw() }];
             // SAFETY: the method ID belongs to the object's class, signature (J[B)I.
             let r = unsafe {
                 env.call_method_unchecked(
@@ -621,16 +618,25 @@ unsafe extern "C" fn host_trampoline(
         .map_err(|e| e.to_string())
     }));
     let (status, message) = match result {
-        Ok(Ok(-1)) => (1, Some("the Java host function threw past its bridge".to_string())),
+        Ok(Ok(-1)) => (
+            1,
+            Some("the Java host function threw past its bridge".to_string()),
+        ),
         Ok(Ok(v)) => (v, None),
-        Ok(Err(e)) => (1, Some(format!("JNI failure calling the Java host function: {e}"))),
-        Err(_) => (1, Some("panic in the Java binding's host-function bridge".to_string())),
+        Ok(Err(e)) => (
+            1,
+            Some(format!("JNI failure calling the Java host function: {e}")),
+        ),
+        Err(_) => (
+            1,
+            Some("panic in the Java binding's host-function bridge".to_string()),
+        ),
     };
-    if let Some(m) = message {
-        if let Ok(m) = CString::new(m) {
-            // SAFETY: NUL-terminated; the call is in progress on this thread.
-            unsafe { nanoproc_host_call_set_error(call, m.as_ptr()) };
-        }
+    if let Some(m) = message
+        && let Ok(m) = CString::new(m)
+    {
+        // SAFETY: NUL-terminated; the call is in progress on this thread.
+        unsafe { nanoproc_host_call_set_error(call, m.as_ptr()) };
     }
     status
 }

@@ -49,6 +49,20 @@ class CancelTest {
     }
 
     @Test
+    void aCancelledTokenDoesNotStartACall() throws Exception {
+        try (Plugin p = Plugin.builder(ENGINE).wasmBytes(bytes(COUNTER_WAT)).build();
+             Instance inst = p.instance();
+             CancelToken token = new CancelToken()) {
+            token.cancel();
+            CallOptions cancelled = CallOptions.none().cancel(token);
+            CancelledException e = assertKind(CancelledException.class, ErrorKind.CANCELLED, () -> inst.call("count", null, cancelled));
+            assertEquals(124, e.exitCode());
+            assertKind(CancelledException.class, ErrorKind.CANCELLED, () -> p.call("count", null, cancelled));
+            assertEquals(1, le32(inst.call("count", null)), "the cancelled call ran");
+        }
+    }
+
+    @Test
     void cancellingTheFutureInterruptsTheGuest() throws Exception {
         ExecutorService ex = Executors.newSingleThreadExecutor();
         try (Plugin p = pluginOf("echo.wasm").build(); Instance inst = p.instance()) {
