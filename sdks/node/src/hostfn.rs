@@ -57,6 +57,56 @@ impl Drop for SyncScope {
     }
 }
 
+/// A host-function call sent to the JavaScript thread by a guest running in [`run_pumped`].
+struct Request {
+    bridge: Arc<Bridge>,
+    index: u32,
+    input: Vec<u8>,
+    reply: mpsc::SyncSender<Result<Vec<u8>, String>>,
+}
+
+thread_local! {
+    /// On a thread running a guest for [`run_pumped`]: where its host-function calls go.
+    static PUMP: std::cell::RefCell<Option<mpsc::Sender<Request>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` (a synchronous call of a component plugin with host functions) on a helper
+/// thread while this, the JavaScript thread, serves its host-function calls, and returns its
+/// result; `None` if the helper thread could not be started or panicked.
+///
+/// Component plugins run guest code on a separate stack (a Wasmtime fiber); V8 refuses to
+/// run JavaScript on a stack it does not know (it sees a stack overflow), so a host function
+/// of such a call cannot be called from inside it on this thread.
+pub(crate) fn run_pumped<R: Send>(
+    env: sys::napi_env,
+    work: impl FnOnce() -> R + Send,
+) -> Option<R> {
+    let (tx, rx) = mpsc::channel::<Request>();
+    std::thread::scope(|s| {
+        let helper = std::thread::Builder::new()
+            .name("nanoproc-sync-call".into())
+            .stack_size(8 << 20)
+            .spawn_scoped(s, move || {
+                PUMP.with(|p| *p.borrow_mut() = Some(tx));
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+                PUMP.with(|p| p.borrow_mut().take());
+                result.ok()
+            })
+            .ok()?;
+        // Until the helper drops its sender (its call ended), serve its host-function calls.
+        for req in rx.iter() {
+            let _scope = SyncScope::enter_raw(env);
+            // SAFETY: this is the JavaScript thread, inside the native call that started
+            // `run_pumped`.
+            let answer = unsafe { req.bridge.call_here(env, req.index, &req.input) };
+            // The guest may have stopped waiting (deadline, cancel): nothing to do then.
+            let _ = req.reply.send(answer);
+        }
+        helper.join().ok().flatten()
+    })
+}
+
 /// What every host function of one plugin shares: the dispatcher, reachable from its own
 /// thread directly and from others through the thread-safe function.
 struct Bridge {
@@ -108,7 +158,15 @@ pub(crate) fn register(
 }
 
 impl Bridge {
-    fn call(&self, ctx: &HostContext<'_>, index: u32, input: &[u8]) -> Result<Vec<u8>, String> {
+    fn call(
+        self: &Arc<Self>,
+        ctx: &HostContext<'_>,
+        index: u32,
+        input: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        if let Some(pump) = PUMP.with(|p| p.borrow().clone()) {
+            return self.call_pumped(ctx, &pump, index, input);
+        }
         if std::thread::current().id() == self.js_thread {
             let env = SYNC_ENV.with(|e| e.get());
             if env.is_null() {
@@ -117,15 +175,57 @@ impl Bridge {
                         .into(),
                 );
             }
-            let env = Env::from_raw(env);
-            let f = self
-                .dispatcher
-                .borrow_back(&env)
-                .map_err(|e| format!("the host function is gone: {}", e.reason))?;
             // SAFETY: we are on the thread of `env`, inside a native call of it.
-            unsafe { call_direct(env.raw(), f.raw(), index, input) }
+            unsafe { self.call_here(env, index, input) }
         } else {
             self.call_posted(ctx, index, input)
+        }
+    }
+
+    /// Calls the dispatcher on this, the JavaScript thread.
+    ///
+    /// # Safety
+    /// `env` must be the live environment of the current thread, inside a native call.
+    unsafe fn call_here(
+        &self,
+        env: sys::napi_env,
+        index: u32,
+        input: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        let env = Env::from_raw(env);
+        let f = self
+            .dispatcher
+            .borrow_back(&env)
+            .map_err(|e| format!("the host function is gone: {}", e.reason))?;
+        // SAFETY: as the caller guarantees.
+        unsafe { call_direct(env.raw(), f.raw(), index, input) }
+    }
+
+    /// Sends the call to the JavaScript thread blocked in [`run_pumped`] and waits for the
+    /// answer, stopping early if the guest's call is cancelled or past its deadline.
+    fn call_pumped(
+        self: &Arc<Self>,
+        ctx: &HostContext<'_>,
+        pump: &mpsc::Sender<Request>,
+        index: u32,
+        input: &[u8],
+    ) -> Result<Vec<u8>, String> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        pump.send(Request {
+            bridge: self.clone(),
+            index,
+            input: input.to_vec(),
+            reply,
+        })
+        .map_err(|_| "the JavaScript thread stopped serving host functions".to_string())?;
+        loop {
+            match answer.recv_timeout(Duration::from_millis(5)) {
+                Ok(a) => return a,
+                Err(mpsc::RecvTimeoutError::Timeout) => ctx.check()?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err("the host function returned no answer".into());
+                }
+            }
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Shared {
     name: String,
     audit: Option<Arc<KeepSink>>,
     has_host: bool,
+    /// Whether the plugin is a component (its guest code runs on a fiber stack).
+    is_component: bool,
 }
 
 /// Why a call failed.
@@ -136,6 +138,14 @@ fn live(
     .ok_or_else(|| errors::closed(env, "plugin", &shared.name))
 }
 
+/// The error when the helper thread of a synchronous component call could not run it.
+fn helper_failed() -> nanoproc::Error {
+    nanoproc::Error::HostExhausted(
+        "could not run the call on a helper thread (a thread could not be started, or the call panicked)"
+            .into(),
+    )
+}
+
 /// A synchronous call in a fresh sandbox of the plugin in `cell`.
 fn plugin_call_sync(
     env: sys::napi_env,
@@ -146,12 +156,17 @@ fn plugin_call_sync(
     options: Option<&CallOptions>,
 ) -> napi::Result<Vec<u8>> {
     let plugin = live(env, cell, shared)?;
-    let _scope = shared.has_host.then(|| SyncScope::enter_raw(env));
-    match options {
+    let call = || match options {
         None => plugin.call(function, input),
         Some(o) => plugin.call_with(function, input, o),
-    }
-    .map_err(|e| errors::to_napi(env, &e))
+    };
+    let result = if shared.has_host && shared.is_component {
+        hostfn::run_pumped(env, call).unwrap_or_else(|| Err(helper_failed()))
+    } else {
+        let _scope = shared.has_host.then(|| SyncScope::enter_raw(env));
+        call()
+    };
+    result.map_err(|e| errors::to_napi(env, &e))
 }
 
 /// A synchronous call in the instance `cell`: throws `BusyError` instead of waiting when
@@ -178,11 +193,16 @@ fn instance_call_sync(
         return Err(errors::closed(env, "instance of plugin", name));
     };
     let result = {
-        let _scope = shared.has_host.then(|| SyncScope::enter_raw(env));
         cell.in_sync.store(true, Ordering::Release);
-        let r = match options {
+        let mut call = || match options {
             None => live.call(function, input),
             Some(o) => live.call_with(function, input, o),
+        };
+        let r = if shared.has_host && shared.is_component {
+            hostfn::run_pumped(env, call).unwrap_or_else(|| Err(helper_failed()))
+        } else {
+            let _scope = shared.has_host.then(|| SyncScope::enter_raw(env));
+            call()
         };
         cell.in_sync.store(false, Ordering::Release);
         r
@@ -258,6 +278,7 @@ impl NativePlugin {
                 name: plugin.name().to_string(),
                 audit: sink,
                 has_host,
+                is_component: plugin.is_component(),
             }),
             inner: Arc::new(RwLock::new(Some(plugin))),
         })

@@ -3,6 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { nanoproc, PLUGINS, COUNTER_WAT, GUESTS } from './helpers.mjs'
 
 const { Plugin } = nanoproc
@@ -136,4 +137,28 @@ test('runAsync runs a program on a worker thread while the event loop ticks', as
   assert.equal(hello.stdout.toString(), 'hello from a nano-process\n')
   await assert.rejects(nanoproc.runAsync(Buffer.from('(module)')), nanoproc.InvalidModuleError)
   await assert.rejects(nanoproc.runAsync(path.join(GUESTS, 'spin.wasm'), { timeoutMs: 20 }, { check: true }), nanoproc.TimeLimitError)
+})
+
+test('terminating a worker while its async calls wait on host functions leaves the thread pool working', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const index = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'index.js')
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const n = require(workerData.index)
+    const slow = (b) => { const end = Date.now() + 200; while (Date.now() < end); return b }
+    const p = new n.Plugin(workerData.wasm, { policy: { allowHostFns: ['host::greet'] }, hostFunctions: { 'host::greet': slow } })
+    for (let i = 0; i < 4; i++) p.call('call_host', Buffer.from('x')).then(() => {}, () => {})
+    parentPort.postMessage('started')
+  `
+  for (let round = 0; round < 2; round++) {
+    const w = new Worker(code, { eval: true, workerData: { index, wasm: path.join(PLUGINS, 'call_host.wasm') } })
+    await new Promise((resolve) => w.once('message', resolve))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    await w.terminate()
+  }
+  // Every libuv pool thread is free again: calls on this thread complete.
+  const p = new Plugin(ECHO)
+  const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => p.call('echo', Buffer.from(`after ${i}`))))
+  assert.deepEqual(outs.map(String), Array.from({ length: 8 }, (_, i) => `after ${i}`))
+  p.close()
 })
