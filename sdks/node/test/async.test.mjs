@@ -89,9 +89,11 @@ test('AbortSignal.timeout and an instance call', async (t) => {
 
 test('plugin.cancel() cancels every call in flight; later calls run normally', async (t) => {
   const p = echoPlugin(t)
-  const calls = [p.call('spin'), p.call('spin', null, { timeoutMs: 60_000 })]
-  setTimeout(() => p.cancel(), 50)
+  const calls = [p.call('spin', null, { timeoutMs: 60_000 }), p.call('spin', null, { timeoutMs: 60_000 })]
+  // cancel() stops the calls running when it is called; repeat it until both have started.
+  const timer = setInterval(() => p.cancel(), 10)
   const results = await Promise.allSettled(calls)
+  clearInterval(timer)
   for (const r of results) {
     assert.equal(r.status, 'rejected')
     assert.ok(r.reason instanceof nanoproc.CancelledError, String(r.reason))
