@@ -246,6 +246,19 @@ export function runAsync(
   options?: RunOptions,
 ): Promise<Outcome>
 
+/** A WASI program loaded and linked once, to run many times (each run in a fresh sandbox). */
+export class Program {
+  /** Refusals (an invalid module, a denied import, a bad policy) throw here. */
+  constructor(wasm: string | URL | Bytes, policy?: Policy | PolicyOptions | null, options?: { engine?: Engine })
+  /** Runs it once on this thread; `args` and `stdin` replace the policy's for this run. */
+  run(options?: { args?: string[]; stdin?: Bytes; check?: boolean }): Outcome
+  /** Runs it once on a worker thread. */
+  runAsync(options?: { args?: string[]; stdin?: Bytes; check?: boolean }): Promise<Outcome>
+  readonly name: string
+  readonly kind: 'module' | 'component'
+  readonly sha256: string
+}
+
 export const version: string
 export const MAX_AUDIT_EVENTS: number
 

@@ -773,6 +773,63 @@ function runAsync(wasm, policy, options) {
   }
 }
 
+/** A WASI program loaded and linked once, to run many times (each run in a fresh sandbox):
+ * what `run` does in one go, without reading and linking the module again every time.
+ * Refusals (an invalid module, a denied import, a bad policy) throw here. */
+class Program {
+  constructor(wasm, policy, options = {}) {
+    const { engine, ...rest } = options ?? {}
+    const unknown = Object.keys(rest)
+    if (unknown.length) throw argError(`Program options are {engine}, not \`${unknown[0]}\``)
+    let wasmPath
+    let wasmBytes
+    if (typeof wasm === 'string' || wasm instanceof URL) wasmPath = pathOf('wasm', wasm)
+    else wasmBytes = bytesOf('wasm', wasm)
+    this[kNative] = new native.NativeProgram(wasmPath, wasmBytes, policyOf(policy), engineOf(engine))
+  }
+  /** Runs it once on this thread; `args` and `stdin` replace the policy's for this run. */
+  run(options) {
+    const { check, args, stdin } = programArgs(options)
+    const outcome = new Outcome(this[kNative].runSync(args, stdin))
+    return check ? outcome.check() : outcome
+  }
+  /** Runs it once on a worker thread. */
+  runAsync(options) {
+    try {
+      const { check, args, stdin } = programArgs(options)
+      return this[kNative].run(args, stdin).then((raw) => {
+        const outcome = new Outcome(raw)
+        return check ? outcome.check() : outcome
+      })
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+  /** Its file name, or `module` for bytes. */
+  get name() {
+    return this[kNative].name
+  }
+  /** `"module"` (WASI preview 1) or `"component"` (preview 2). */
+  get kind() {
+    return this[kNative].kind
+  }
+  /** The SHA-256 of the binary, in hex. */
+  get sha256() {
+    return this[kNative].sha256
+  }
+}
+
+function programArgs(options) {
+  const { args, stdin, check = false, ...rest } = options ?? {}
+  const unknown = Object.keys(rest)
+  if (unknown.length) throw argError(`run options of a Program are {args, stdin, check}, not \`${unknown[0]}\``)
+  return {
+    check,
+    args: args === undefined ? undefined : stringList('args', args),
+    stdin: stdin === undefined || stdin === null ? undefined : bytesOf('stdin', stdin),
+  }
+}
+
 const version = native.version()
 const MAX_AUDIT_EVENTS = native.maxAuditEvents()
 
@@ -782,6 +839,7 @@ module.exports = {
   Plugin,
   PluginInstance,
   Outcome,
+  Program,
   run,
   runAsync,
   version,

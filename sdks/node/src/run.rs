@@ -219,3 +219,153 @@ pub fn run_async(
     )?;
     Ok(AsyncTask::new(task))
 }
+
+/// A WASI program loaded and linked once, to run many times (the native half of `Program`).
+#[napi]
+pub struct NativeProgram {
+    engine: nanoproc::Engine,
+    loaded: nanoproc::Loaded,
+    builder: nanoproc::PolicyBuilder,
+    prepared: Prepared,
+}
+
+/// One run of a [`NativeProgram`] on a worker thread.
+pub struct ProgramTask {
+    prepared: Prepared,
+}
+
+impl Task for ProgramTask {
+    type Output = Result<nanoproc::Outcome, nanoproc::Error>;
+    type JsValue = RawOutcome;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let prepared = &self.prepared;
+        Ok(catch_unwind(AssertUnwindSafe(|| prepared.run(Vec::new())))
+            .unwrap_or_else(|_| Err(nanoproc::Error::Internal("the run panicked".into()))))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RawOutcome> {
+        output
+            .map(raw_outcome)
+            .map_err(|e| errors::to_napi(env.raw(), &e))
+    }
+}
+
+impl NativeProgram {
+    /// The prepared program, with `args` and `stdin` replaced for one run.
+    fn prepared(
+        &self,
+        env: sys::napi_env,
+        args: Option<Vec<String>>,
+        stdin: Option<&[u8]>,
+    ) -> napi::Result<Prepared> {
+        if args.is_none() && stdin.is_none() {
+            return Ok(self.prepared.clone());
+        }
+        let mut b = self.builder.clone();
+        if let Some(args) = args {
+            b.args(args);
+        }
+        if let Some(s) = stdin {
+            b.stdin(nanoproc::policy::StdinMode::Bytes(s.to_vec()));
+        }
+        let policy = b.build().map_err(|e| errors::to_napi(env, &e))?;
+        Prepared::new(&self.engine, &self.loaded, policy).map_err(|e| errors::to_napi(env, &e))
+    }
+}
+
+#[napi]
+impl NativeProgram {
+    /// Loads, checks and links a program: refusals (an invalid module, a denied import, a bad
+    /// policy) throw here, not when it runs.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(
+        env: Env,
+        wasm_path: Option<String>,
+        wasm_bytes: Option<&[u8]>,
+        policy: Option<&NativePolicy>,
+        engine: Option<&NativeEngine>,
+    ) -> napi::Result<Self> {
+        let raw = env.raw();
+        let (builder, policy) = match policy {
+            Some(p) => (p.builder.clone(), p.policy.clone()),
+            None => {
+                let b = NativePolicy::default_builder();
+                let p = b.build().map_err(|e| errors::to_napi(raw, &e))?;
+                (b, p)
+            }
+        };
+        let engine = engine::resolve(engine, policy.limits().fuel.is_some())
+            .map_err(|e| errors::to_napi(raw, &e))?;
+        let loaded = match (&wasm_path, wasm_bytes) {
+            (Some(p), _) => loader::load_file(&engine, p.as_ref()),
+            (None, Some(b)) => loader::load_bytes(&engine, b, "module"),
+            (None, None) => {
+                return Err(errors::type_error(
+                    raw,
+                    "a program needs its code: a path or the module bytes",
+                ));
+            }
+        }
+        .map_err(|e| errors::to_napi(raw, &e))?;
+        let prepared =
+            Prepared::new(&engine, &loaded, policy).map_err(|e| errors::to_napi(raw, &e))?;
+        Ok(NativeProgram {
+            engine,
+            loaded,
+            builder,
+            prepared,
+        })
+    }
+
+    /// Runs the program once on this thread, in a fresh sandbox.
+    #[napi(catch_unwind)]
+    pub fn run_sync(
+        &self,
+        env: Env,
+        args: Option<Vec<String>>,
+        stdin: Option<&[u8]>,
+    ) -> napi::Result<RawOutcome> {
+        let raw = env.raw();
+        let prepared = self.prepared(raw, args, stdin)?;
+        let outcome = catch_unwind(AssertUnwindSafe(|| prepared.run(Vec::new())))
+            .unwrap_or_else(|_| Err(nanoproc::Error::Internal("the run panicked".into())));
+        outcome
+            .map(raw_outcome)
+            .map_err(|e| errors::to_napi(raw, &e))
+    }
+
+    /// Runs the program once on a worker thread, in a fresh sandbox.
+    #[napi(catch_unwind, ts_return_type = "Promise<RawOutcome>")]
+    pub fn run(
+        &self,
+        env: Env,
+        args: Option<Vec<String>>,
+        stdin: Option<&[u8]>,
+    ) -> napi::Result<AsyncTask<ProgramTask>> {
+        let prepared = self.prepared(env.raw(), args, stdin)?;
+        Ok(AsyncTask::new(ProgramTask { prepared }))
+    }
+
+    /// The program's name (its file name, or `module` for bytes).
+    #[napi(getter, catch_unwind)]
+    pub fn name(&self) -> String {
+        self.loaded.name.clone()
+    }
+
+    /// `"module"` (WASI preview 1) or `"component"` (preview 2).
+    #[napi(getter, catch_unwind)]
+    pub fn kind(&self) -> String {
+        match self.loaded.kind {
+            nanoproc::ModuleKind::CoreModule => "module",
+            nanoproc::ModuleKind::Component => "component",
+        }
+        .to_string()
+    }
+
+    /// The SHA-256 of the binary, in hex.
+    #[napi(getter, catch_unwind)]
+    pub fn sha256(&self) -> String {
+        self.loaded.sha256_hex()
+    }
+}

@@ -214,3 +214,30 @@ test('networking is denied unless granted: allowNet', async (t) => {
   assert.equal(allowed.stdout.toString().trim(), 'connected')
   assert.throws(() => new Policy({ allowNet: ['not a pattern'] }), { name: 'PolicyError', message: /^invalid policy: allowNet: / })
 })
+
+test('a Program loads once and runs many times, sync and async', async (t) => {
+  const dir = tempDir(t)
+  fs.writeFileSync(path.join(dir, 'a.txt'), 'A')
+  fs.writeFileSync(path.join(dir, 'b.txt'), 'B')
+  const prog = new nanoproc.Program(G('cat.wasm'), { dirs: [[dir, '/d']], args: ['/d/a.txt'] })
+  assert.deepEqual([prog.name, prog.kind], ['cat.wasm', 'module'])
+  const crypto = await import('node:crypto')
+  assert.equal(prog.sha256, crypto.createHash('sha256').update(fs.readFileSync(G('cat.wasm'))).digest('hex'))
+  assert.equal(prog.run().stdout.toString(), 'A')
+  assert.equal(prog.run({ args: ['/d/b.txt'] }).stdout.toString(), 'B')
+  assert.equal((await prog.runAsync()).stdout.toString(), 'A') // the override was for one run
+  assert.equal(prog.run({ args: ['/d/missing'] }).exitCode, 1)
+  assert.equal(new nanoproc.Program(G('hello_p2.wasm')).kind, 'component')
+  const echo = new nanoproc.Program(CAT_STDIN_WAT)
+  assert.deepEqual(['1', '22', ''].map((s) => echo.run({ stdin: Buffer.from(s) }).stdout.toString()), ['1', '22', ''])
+  const spin = new nanoproc.Program(G('spin.wasm'), { timeoutMs: 50 })
+  assert.ok(spin.run().error instanceof nanoproc.TimeLimitError)
+  assert.throws(() => spin.run({ check: true }), nanoproc.TimeLimitError)
+  await assert.rejects(spin.runAsync({ check: true }), nanoproc.TimeLimitError)
+})
+
+test('a Program refuses at load', () => {
+  assert.throws(() => new nanoproc.Program(G('hello_p2.wasm'), { denyWasi: ['stdio'] }), { name: 'DeniedError', message: /stdio/ })
+  assert.throws(() => new nanoproc.Program(Buffer.from('(module)')), nanoproc.InvalidModuleError)
+  assert.throws(() => new nanoproc.Program(G('hello.wasm'), null, { nope: 1 }), TypeError)
+})

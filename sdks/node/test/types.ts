@@ -6,6 +6,7 @@ import {
   PluginInstance,
   Policy,
   Outcome,
+  Program,
   run,
   runAsync,
   NanoprocError,
@@ -82,6 +83,10 @@ async function asyncUse(): Promise<number> {
 
 const outcome: Outcome = run(new Uint8Array([0, 97, 115, 109]), { maxMemory: 1 << 24 }, { stdin: Buffer.from('x'), check: false })
 const status: 'exited' | 'stopped' = outcome.status
+const prog = new Program('cat.wasm', { dirs: [['/d', '/d']] }, { engine })
+const again: Outcome = prog.run({ args: ['/d/a.txt'], check: true })
+const kind: 'module' | 'component' = prog.kind
+const later: Promise<Outcome> = prog.runAsync({ stdin: new Uint8Array(1) })
 const stdout: Buffer = outcome.stdout
 const peak: number = outcome.usage.peakMemoryBytes
 const err: NanoprocError | null = outcome.error
@@ -94,4 +99,4 @@ try {
 plugin.close()
 inst.close()
 
-console.log(fuelOn, slots, fromFile, maxMemory, out, fromU8, nothing, warm, names, decision, asyncUse, status, stdout, peak, err, denied, MAX_AUDIT_EVENTS, version)
+console.log(again, kind, later, fuelOn, slots, fromFile, maxMemory, out, fromU8, nothing, warm, names, decision, asyncUse, status, stdout, peak, err, denied, MAX_AUDIT_EVENTS, version)
