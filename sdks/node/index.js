@@ -147,6 +147,10 @@ function makeError(className, kind, detail, exitCode, hostFn, hostMessage) {
   if (hostFn !== undefined) {
     const cause = takeHostError(hostFn, hostMessage)
     if (cause !== undefined) options = { cause }
+  } else if (className === 'PluginError') {
+    // A component sees a host function's failure as its own error, with the same text.
+    const i = keptHostErrors.findIndex((k) => k.message === detail)
+    if (i >= 0) options = { cause: keptHostErrors.splice(i, 1)[0].error }
   }
   return new Class(`${kind}: ${detail}`, { kind, detail, exitCode }, options)
 }

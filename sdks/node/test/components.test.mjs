@@ -70,8 +70,9 @@ test('synchronous component calls serve JavaScript host functions (nested, insta
   assert.equal(inst.callSync('call_host', Buffer.from('i')).toString(), 'plugin got: plugin got: inner i')
   inst.close()
   // A component sees a host function's failure as its own error.
-  const boom = new Plugin(COUNT_VOWELS, { policy: grant, hostFunctions: { 'host::greet': () => { throw new Error('nope') } } })
-  assert.throws(() => boom.callSync('call_host', Buffer.from('x')), { name: 'PluginError', message: 'plugin error: Error: nope' })
+  const nope = new Error('nope')
+  const boom = new Plugin(COUNT_VOWELS, { policy: grant, hostFunctions: { 'host::greet': () => { throw nope } } })
+  assert.throws(() => boom.callSync('call_host', Buffer.from('x')), (e) => e instanceof nanoproc.PluginError && e.message === 'plugin error: Error: nope' && e.cause === nope)
   await assert.rejects(boom.call('call_host', Buffer.from('x')), { name: 'PluginError', message: 'plugin error: Error: nope' })
   // A timeout still stops a call waiting in a slow host function (when the function returns).
   const slow = new Plugin(COUNT_VOWELS, { policy: grant, hostFunctions: { 'host::greet': (b) => { const end = Date.now() + 100; while (Date.now() < end); return b } } })
