@@ -7,7 +7,7 @@
 #
 # 1. `npm ci` unless node_modules was installed by it from this package-lock.json (a checksum
 #    of the lock file kept in node_modules), so repeat runs are offline and quick;
-# 2. the cdylib, built with this crate's own Cargo.lock (--locked) in $CARGO_TARGET_DIR (default
+# 2. the cdylib (the workspace member nanoproc-node, --locked) in $CARGO_TARGET_DIR (default
 #    /var/tmp/nanoproc-target).
 #
 # Why cargo + copy by default: @napi-rs/cli 3 always passes `--target <host triple>` to cargo,
@@ -35,7 +35,7 @@ if [ "${1:-}" = "--cli" ]; then
   node_modules/.bin/napi build --release --no-js --dts native.d.ts -- --locked >&2
 else
   echo "==> cargo build --release --locked (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
-  cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml" >&2
+  cargo build --release --locked --quiet -p nanoproc-node >&2
   case "$(uname -s)" in
     Darwin) lib=libnanoproc_node.dylib ;;
     *) lib=libnanoproc_node.so ;;
