@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # SDK call overhead, in one run: the same four calls on examples/plugins/bin/echo.wasm (a
-# pooling engine, the default deny-everything policy) through the Rust API, the C ABI, the Go
-# SDK and the Python SDK, and from Python also through the PyPI packages `wasmtime` (our
-# plugin ABI implemented in Python over the same echo.wasm) and `extism` (an Extism guest with
-# the same functions). Each language's bench prints `RESULT <contender> <case> <median_ns>
+# pooling engine, the default deny-everything policy) through the Rust API, the C ABI, the Go,
+# Python, .NET (Mono), Java (JNI, and JNA for comparison) and Node.js SDKs, and from Python
+# also through the PyPI packages `wasmtime` (our plugin ABI implemented in Python over the same
+# echo.wasm) and `extism` (an Extism guest with the same functions). Each language's bench prints `RESULT <contender> <case> <median_ns>
 # <p99_ns>`; this script runs them one after the other and prints one Markdown table.
 #
 #   bash benches/sdk/run.sh            # everything (builds what it needs, release)
-#   bash benches/sdk/run.sh rust c     # only some contenders: rust, c, go, python
+#   bash benches/sdk/run.sh rust c     # only some contenders: rust, c, go, python, dotnet, java, node
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/nanoproc-target}"
 which=("$@")
-[ ${#which[@]} -gt 0 ] || which=(rust c go python)
+[ ${#which[@]} -gt 0 ] || which=(rust c go python dotnet java node)
 results=$(mktemp -t nanoproc-sdk-bench.XXXXXX)
 trap 'rm -f "$results"' EXIT
 say() { printf '==> %s\n' "$*" >&2; }
@@ -32,7 +32,16 @@ for who in "${which[@]}"; do
     python)
       say "Python SDK, PyPI wasmtime and extism (sdks/python/bench/run.sh)"
       bash sdks/python/bench/run.sh | tee -a "$results" >&2 ;;
-    *) echo "unknown contender '$who' (rust, c, go, python)" >&2; exit 2 ;;
+    dotnet)
+      say ".NET SDK on Mono (sdks/dotnet/bench/run.sh)"
+      bash sdks/dotnet/bench/run.sh | tee -a "$results" >&2 ;;
+    java)
+      say "Java SDK: JNI, and JNA for comparison (sdks/java/bench/run.sh)"
+      bash sdks/java/bench/run.sh | tee -a "$results" >&2 ;;
+    node)
+      say "Node.js SDK: sync calls, and Promise calls (sdks/node/bench/run.sh)"
+      bash sdks/node/bench/run.sh --no-rust | tee -a "$results" >&2 ;;
+    *) echo "unknown contender '$who' (rust, c, go, python, dotnet, java, node)" >&2; exit 2 ;;
   esac
 done
 
@@ -48,7 +57,10 @@ for line in open(sys.argv[1]):
         if who not in order:
             order.append(who)
 names = {"rust": "Rust API", "c": "C ABI", "go": "Go SDK", "python": "Python SDK",
-         "python:wasmtime-py": "Python: PyPI wasmtime", "python:extism": "Python: PyPI extism"}
+         "python:wasmtime-py": "Python: PyPI wasmtime", "python:extism": "Python: PyPI extism",
+         "dotnet": ".NET SDK (Mono)",
+         "java": "Java SDK (JNI)", "java:jna": "Java over JNA",
+         "node": "Node.js SDK (sync)", "node:async": "Node.js SDK (Promise)"}
 cases = {"warm_noop": "warm call, no-op", "warm_echo_64k": "warm call, echo 64 KiB",
          "fresh_noop": "fresh sandbox + no-op", "fresh_echo_64k": "fresh sandbox + echo 64 KiB"}
 def fmt(ns):

@@ -50,7 +50,7 @@ func wantLines(t *testing.T, out string, patterns ...string) {
 func TestExampleExtend(t *testing.T) {
 	out := goRun(t, "extend")
 	wantLines(t, out,
-		`^copied 920 bytes with a budget of 100000 fuel; identical: true$`,
+		`^copied 920 bytes with a budget of 30000 fuel; identical: true$`,
 		`^write into the read-only dir refused: plugin error: /in/c\.txt: `,
 		`^file created in the input dir: false$`,
 		`^read outside the grants refused: plugin error: /etc/passwd: No such file or directory`,
@@ -58,7 +58,7 @@ func TestExampleExtend(t *testing.T) {
 		`^  allowed fs\.open +/in/a\.txt$`,
 		`^  allowed fs\.open +/out/b\.txt$`,
 		`^  denied +fs\.open +/in/c\.txt$`,
-		`^with a budget of 30000 fuel: fuel limit: the guest used all 30000 units of fuel`,
+		`^with a budget of 5000 fuel: fuel limit: the guest used all 5000 units of fuel`,
 	)
 }
 

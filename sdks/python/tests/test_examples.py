@@ -18,12 +18,12 @@ def run_example(name: str) -> str:
 
 def test_extend():
     out = run_example("extend.py")
-    assert "copied 920 bytes with a budget of 100000 fuel; identical: True" in out
+    assert "copied 920 bytes with a budget of 30000 fuel; identical: True" in out
     assert "write into the read-only dir refused: plugin error: /in/c.txt: Operation not permitted" in out
     assert "file created in the input dir: False" in out
     assert "read outside the grants refused: plugin error: /etc/passwd: No such file or directory" in out
     assert "  denied  fs.open   /in/c.txt" in out
-    assert "with a budget of 30000 fuel: fuel limit: the guest used all 30000 units of fuel" in out
+    assert "with a budget of 5000 fuel: fuel limit: the guest used all 5000 units of fuel" in out
 
 
 def test_isolate():

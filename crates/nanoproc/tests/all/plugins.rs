@@ -331,7 +331,7 @@ fn the_copy_file_demo_runs_with_two_mounts_and_a_fuel_budget() {
             "copy_file",
             br#"{"from":"/in/a.txt","to":"/out/d.txt"}"#,
             &CallOptions {
-                fuel: Some(30_000),
+                fuel: Some(5_000),
                 ..Default::default()
             },
         )

@@ -24,11 +24,11 @@ import (
 	nanoproc "nanoproc.dev/sdk/go"
 )
 
-// Copying needs about 74,000 units of fuel (the plugin's start-up and its copy loop; the bytes
-// themselves move in host calls, so the size of the file hardly matters).
+// Copying needs about 8,000 units of fuel (the plugin's JSON and path handling and its copy
+// loop; the bytes themselves move in host calls, so the size of the file hardly matters).
 const (
-	fuel          = 100_000
-	tooLittleFuel = 30_000
+	fuel          = 30_000
+	tooLittleFuel = 5_000
 )
 
 func main() {
