@@ -5,7 +5,9 @@
 # components (cached by content hash outside the clone), runs the exhaustion-at-scale programs
 # with small counts and a ~20 s smoke run of every fuzz target, then the whole test suite
 # (unit, integration, CLI, the hostile-guest suite, and the checks that the prebuilt guests
-# and plugins match their sources). Ends with every runner's summary lines.
+# and plugins match their sources), then the host SDKs: the C ABI (plain, sanitizers,
+# valgrind), Go, Python, .NET (Mono), Java (Maven) and Node.js. Ends with every runner's
+# summary lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/nanoproc-target}"
@@ -61,5 +63,14 @@ bash sdks/go/test.sh
 step "Python SDK (sdks/python: release build into a venv outside the clone, pytest)"
 bash sdks/python/test.sh
 
+step ".NET SDK (sdks/dotnet: Mono from Debian, C# over P/Invoke, the test runner and both examples)"
+bash sdks/dotnet/test.sh
+
+step "Java SDK (sdks/java: the JNI library in release, Maven, JUnit 5 through Surefire, both examples)"
+bash sdks/java/test.sh
+
+step "Node.js SDK (sdks/node: npm ci, the napi-rs addon in release, tsc --strict, node --test, both examples)"
+bash sdks/node/test.sh
+
 step "summary"
-grep -E '^(test result:|[0-9]+ passed, [0-9]+ failed|fuzz: |==> passed in|bans |[0-9]+ (passed|failed)( in|,)|C ABI |go: )' "$log" | sed -e 's/^==> passed in/scale (quick): every bound held, in/' -e 's/^bans /cargo deny: bans /' -e 's/^\([0-9]* passed, [0-9]* failed\)/hostile-guest suite: \1/' -e 's/^\([0-9]* \(passed\|failed\)\( in\|,\)\)/Python SDK (pytest): \1/' -e 's/^go: /Go SDK: /' || true
+grep -E '^(test result:|[0-9]+ passed, [0-9]+ failed|fuzz: |==> passed in|bans |[0-9]+ (passed|failed)( in|,)|C ABI |go: |Tests run: |java: |# (pass|fail) |node: )' "$log" | sed -e 's/^==> passed in/scale (quick): every bound held, in/' -e 's/^bans /cargo deny: bans /' -e 's/^\([0-9]* passed, [0-9]* failed, [0-9]* known failures\)/hostile-guest suite: \1/' -e 's/^\([0-9]* passed, [0-9]* failed\)$/.NET SDK: \1/' -e 's/^\([0-9]* \(passed\|failed\)\( in\|,\)\)/Python SDK (pytest): \1/' -e 's/^go: /Go SDK: /' -e 's/^Tests run: /Java SDK (Surefire): Tests run: /' -e 's/^java: /Java SDK: /' -e 's/^# \(pass\|fail\) /Node.js SDK (node --test): \1 /' -e 's/^node: /Node.js SDK: /' || true
