@@ -644,7 +644,7 @@ namespace Nanoproc.Tests
                 { ErrorKind.Plugin, typeof(PluginException) }, { ErrorKind.Cancelled, typeof(CancelledException) },
                 { ErrorKind.Denied, typeof(DeniedException) }, { ErrorKind.IO, typeof(NanoprocIOException) },
                 { ErrorKind.HostExhausted, typeof(HostExhaustedException) }, { ErrorKind.Internal, typeof(InternalException) },
-                { ErrorKind.InvalidArgument, typeof(InvalidArgumentException) },
+                { ErrorKind.InvalidArgument, typeof(InvalidArgumentException) }, { ErrorKind.Integrity, typeof(IntegrityException) },
             };
             foreach (var kv in expected)
             {

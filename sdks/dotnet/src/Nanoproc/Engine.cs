@@ -77,12 +77,17 @@ namespace Nanoproc
         /// Runs the WASI program (a preview 1 module or preview 2 component) once in a fresh
         /// sandbox under <paramref name="policy"/> (null: deny everything). Throws for what kept
         /// it from starting (<see cref="InvalidModuleException"/>, <see cref="DeniedException"/>,
-        /// <see cref="PolicyException"/>, <see cref="NanoprocIOException"/>); once it ran, limits
-        /// and traps are in the <see cref="Outcome"/>.
+        /// <see cref="PolicyException"/>, <see cref="NanoprocIOException"/>,
+        /// <see cref="IntegrityException"/>); once it ran, limits and traps are in the
+        /// <see cref="Outcome"/>. With <paramref name="receiptKey"/>, the path of an Ed25519
+        /// secret key file (from <c>nanoproc keygen</c>), the outcome also carries a signed run
+        /// receipt (<see cref="Outcome.Receipt"/>; docs/integrity.md).
         /// </summary>
-        public Outcome Run(Wasm wasm, Policy policy = null)
+        public Outcome Run(Wasm wasm, Policy policy = null, string receiptKey = null)
         {
             if (wasm == null) throw new ArgumentNullException("wasm");
+            if (receiptKey != null && receiptKey.Length == 0)
+                throw NanoprocException.Argument("receiptKey is empty: give the host's secret key file (null: no receipt)");
             ThrowIfDisposed();
             using (var p = (policy ?? new Policy()).ToNative())
             {
@@ -90,7 +95,17 @@ namespace Nanoproc
                 Native.Check(wasm.Path != null
                     ? Native.nanoproc_run_file(Handle, Native.Utf8z(wasm.Path), p, out outcome)
                     : Native.nanoproc_run_bytes(Handle, wasm.Bytes, (UIntPtr)wasm.Bytes.Length, Native.Utf8z(wasm.Name), p, out outcome));
-                using (outcome) return Outcome.Read(outcome);
+                using (outcome)
+                {
+                    var o = Outcome.Read(outcome);
+                    if (receiptKey != null)
+                    {
+                        NativeBuf json;
+                        Native.Check(Native.nanoproc_outcome_receipt(outcome, Native.Utf8z(receiptKey), out json));
+                        o.Receipt = Native.TakeBuf(ref json);
+                    }
+                    return o;
+                }
             }
         }
 
@@ -99,10 +114,11 @@ namespace Nanoproc
         /// a token already cancelled stops the run before it starts; bound a run with
         /// <see cref="Policy.Timeout"/>.
         /// </summary>
-        public Task<Outcome> RunAsync(Wasm wasm, Policy policy = null, CancellationToken cancellationToken = default(CancellationToken))
+        public Task<Outcome> RunAsync(Wasm wasm, Policy policy = null, CancellationToken cancellationToken = default(CancellationToken),
+            string receiptKey = null)
         {
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<Outcome>(cancellationToken);
-            return Task.Factory.StartNew(() => Run(wasm, policy), CancellationToken.None,
+            return Task.Factory.StartNew(() => Run(wasm, policy, receiptKey), CancellationToken.None,
                 TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
         }
 

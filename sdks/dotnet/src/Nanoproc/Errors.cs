@@ -41,6 +41,11 @@ namespace Nanoproc
         Internal = 16,
         /// <summary>The caller broke the API's rules (a busy instance, a bad host function name, ...).</summary>
         InvalidArgument = 17,
+        /// <summary>
+        /// The binary failed its policy's integrity check (not signed, signed by no trusted key,
+        /// modified after signing, sha256 not pinned), or a run receipt did not verify.
+        /// </summary>
+        Integrity = 18,
     }
 
     /// <summary>
@@ -114,6 +119,7 @@ namespace Nanoproc
                 case ErrorKind.IO: return new NanoprocIOException(message, detail, exit);
                 case ErrorKind.HostExhausted: return new HostExhaustedException(message, detail, exit);
                 case ErrorKind.InvalidArgument: return new InvalidArgumentException(message, detail, exit);
+                case ErrorKind.Integrity: return new IntegrityException(message, detail, exit);
                 default: return new InternalException(message, detail, exit);
             }
         }
@@ -236,11 +242,23 @@ namespace Nanoproc
         public HostExhaustedException(string message, string detail, int exitCode) : base(ErrorKind.HostExhausted, message, detail, exitCode) { }
     }
 
-    /// <summary>A bug in nanoproc or an unexpected engine failure (exit code 126).</summary>
+    /// <summary>A bug in nanoproc or an unexpected engine failure (exit code 127).</summary>
     public class InternalException : NanoprocException
     {
         /// <summary>Made by the SDK from a C error.</summary>
         public InternalException(string message, string detail, int exitCode) : base(ErrorKind.Internal, message, detail, exitCode) { }
+    }
+
+    /// <summary>
+    /// The binary failed its policy's integrity check, before it was compiled: not signed, signed
+    /// by no trusted key (<see cref="Policy.TrustKeys"/>), modified after it was signed, or a
+    /// sha256 the policy does not pin (<see cref="Policy.PinSha256"/>); or a run receipt did not
+    /// verify (<see cref="Receipts.Verify"/>). Exit code 126.
+    /// </summary>
+    public class IntegrityException : NanoprocException
+    {
+        /// <summary>Made by the SDK from a C error.</summary>
+        public IntegrityException(string message, string detail, int exitCode) : base(ErrorKind.Integrity, message, detail, exitCode) { }
     }
 
     /// <summary>

@@ -192,6 +192,9 @@ namespace Nanoproc
         [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_timeout_ms(PolicyHandle policy, ulong ms);
         [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_max_output(PolicyHandle policy, ulong bytes);
         [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_disk_quota(PolicyHandle policy, ulong bytes);
+        [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_trust_key(PolicyHandle policy, byte[] pubkeyPath);
+        [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_require_signature(PolicyHandle policy, int requirement);
+        [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_pin_sha256(PolicyHandle policy, byte[] digest);
         [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_apply_toml(PolicyHandle policy, byte[] toml, byte[] baseDir);
         [DllImport(Lib)] public static extern IntPtr nanoproc_policy_builder_validate(PolicyHandle policy);
 
@@ -205,6 +208,8 @@ namespace Nanoproc
         [DllImport(Lib)] public static extern IntPtr nanoproc_outcome_usage(OutcomeHandle outcome, out NativeUsage usage);
         [DllImport(Lib)] public static extern IntPtr nanoproc_outcome_json(OutcomeHandle outcome);
         [DllImport(Lib)] public static extern void nanoproc_outcome_free(IntPtr outcome);
+        [DllImport(Lib)] public static extern IntPtr nanoproc_outcome_receipt(OutcomeHandle outcome, byte[] secretKeyPath, out NativeBuf json);
+        [DllImport(Lib)] public static extern IntPtr nanoproc_receipt_verify(byte* receipt, UIntPtr len, byte[] pubkeyPath);
 
         /// <summary>A NUL-terminated UTF-8 copy of <paramref name="s"/> (null stays null).</summary>
         public static byte[] Utf8z(string s)

@@ -45,6 +45,12 @@ namespace Nanoproc
         public long EventsDropped { get; private set; }
         /// <summary>The whole outcome as one JSON object (what <c>nanoproc run --json</c> prints).</summary>
         public string Json { get; private set; }
+        /// <summary>
+        /// The signed run receipt (UTF-8 JSON, docs/integrity.md) when <see cref="Engine.Run"/> was
+        /// given a <c>receiptKey</c>; null otherwise. Check it with <see cref="Receipts.Verify"/>
+        /// or <c>nanoproc verify-receipt</c>.
+        /// </summary>
+        public byte[] Receipt { get; internal set; }
 
         /// <summary>The captured stdout as UTF-8 text.</summary>
         public string StdoutText { get { return Encoding.UTF8.GetString(Stdout); } }
@@ -64,7 +70,7 @@ namespace Nanoproc
             if (err != IntPtr.Zero)
             {
                 var e = NanoprocException.Take(err, default(System.Threading.CancellationToken));
-                o.Error = e as NanoprocException ?? new InternalException("internal error: " + e.Message, e.Message, 126);
+                o.Error = e as NanoprocException ?? new InternalException("internal error: " + e.Message, e.Message, 127);
             }
             IntPtr data;
             UIntPtr len;

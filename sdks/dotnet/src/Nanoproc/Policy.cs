@@ -16,6 +16,22 @@ namespace Nanoproc
         Discard = 2,
     }
 
+    /// <summary>
+    /// How many trusted keys (<see cref="Policy.TrustKeys"/>) must have signed a binary
+    /// (<see cref="Policy.RequireSignature"/>; the C ABI's <c>nanoproc_signature_requirement</c>).
+    /// </summary>
+    public enum SignatureRequirement
+    {
+        /// <summary><see cref="Any"/> once a key is trusted, <see cref="None"/> otherwise (the default).</summary>
+        Default = 0,
+        /// <summary>No signature needed, even with trusted keys.</summary>
+        None = 1,
+        /// <summary>A valid signature by at least one trusted key.</summary>
+        Any = 2,
+        /// <summary>A valid signature by every trusted key.</summary>
+        All = 3,
+    }
+
     /// <summary>A host directory mounted in the guest at <see cref="Guest"/>.</summary>
     public sealed class DirGrant
     {
@@ -78,6 +94,17 @@ namespace Nanoproc
         public ulong? MaxOutput { get; set; }
         /// <summary>The bytes by which the guest may grow files in writable directories (null or 0: none).</summary>
         public ulong? DiskQuota { get; set; }
+        /// <summary>
+        /// Ed25519 public key files (PEM, from <c>nanoproc keygen</c>) whose signatures count: with
+        /// any, the binary must carry a valid signature by one of them (or by all, see
+        /// <see cref="RequireSignature"/>), checked before it is compiled, else it does not run
+        /// (<see cref="IntegrityException"/>, exit code 126).
+        /// </summary>
+        public IList<string> TrustKeys { get; private set; } = new List<string>();
+        /// <summary>How many <see cref="TrustKeys"/> must have signed (default: any one of them; a requirement without keys is a <see cref="PolicyException"/>).</summary>
+        public SignatureRequirement RequireSignature { get; set; }
+        /// <summary>The SHA-256 digests (64 hex digits, <c>sha256:</c> prefix allowed) the binary may have, signature included; any other is refused.</summary>
+        public IList<string> PinSha256 { get; private set; } = new List<string>();
         /// <summary>A policy file (TOML, docs/policy.md) applied first; its relative paths are relative to it.</summary>
         public string File { get; set; }
         /// <summary>Policy-file text applied after <see cref="File"/>; relative paths are relative to the current directory.</summary>
@@ -113,6 +140,12 @@ namespace Nanoproc
         public Policy WithMaxOutput(ulong bytes) { MaxOutput = bytes; return this; }
         /// <summary>Sets <see cref="DiskQuota"/>.</summary>
         public Policy WithDiskQuota(ulong bytes) { DiskQuota = bytes; return this; }
+        /// <summary>Trusts the Ed25519 public key in the file at <paramref name="publicKeyPath"/> (adds to <see cref="TrustKeys"/>).</summary>
+        public Policy WithTrustKey(string publicKeyPath) { TrustKeys.Add(publicKeyPath); return this; }
+        /// <summary>Sets <see cref="RequireSignature"/>.</summary>
+        public Policy WithRequireSignature(SignatureRequirement requirement) { RequireSignature = requirement; return this; }
+        /// <summary>Pins a SHA-256 digest the binary may have (adds to <see cref="PinSha256"/>).</summary>
+        public Policy WithPinSha256(string digest) { PinSha256.Add(digest); return this; }
         /// <summary>Sets <see cref="File"/>.</summary>
         public Policy WithFile(string path) { File = path; return this; }
         /// <summary>Sets <see cref="Toml"/>.</summary>
@@ -164,6 +197,17 @@ namespace Nanoproc
                     Native.Check(Native.nanoproc_policy_builder_allow_host_fn(b, Native.Utf8z(grant)));
                 foreach (var kv in Wasi.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                     Native.Check(Native.nanoproc_policy_builder_wasi_interface(b, Native.Utf8z(kv.Key), kv.Value));
+                foreach (var key in TrustKeys)
+                    Native.Check(Native.nanoproc_policy_builder_trust_key(b, Native.Utf8z(key)));
+                if (RequireSignature != SignatureRequirement.Default)
+                {
+                    if (RequireSignature < SignatureRequirement.None || RequireSignature > SignatureRequirement.All)
+                        throw new ArgumentOutOfRangeException("RequireSignature", RequireSignature, "not a SignatureRequirement");
+                    // The C values: none 0, any 1, all 2.
+                    Native.Check(Native.nanoproc_policy_builder_require_signature(b, (int)RequireSignature - (int)SignatureRequirement.None));
+                }
+                foreach (var digest in PinSha256)
+                    Native.Check(Native.nanoproc_policy_builder_pin_sha256(b, Native.Utf8z(digest)));
                 if (MaxMemory.HasValue) Native.Check(Native.nanoproc_policy_builder_max_memory(b, MaxMemory.Value));
                 if (Fuel.HasValue) Native.Check(Native.nanoproc_policy_builder_fuel(b, Fuel.Value));
                 if (Timeout.HasValue) Native.Check(Native.nanoproc_policy_builder_timeout_ms(b, ToMs(Timeout.Value)));
