@@ -72,6 +72,13 @@ export interface PolicyOptions {
   clocks?: 'host' | 'frozen'
   /** Seed of the guest's random numbers (deterministic runs). */
   randomSeed?: number | bigint
+  /** Ed25519 public key files (PEM, from `nanoproc keygen`) whose signatures count; trusting a
+   * key requires a signature by one of them (`requireSignature: "any"`) unless set otherwise. */
+  trustKeys?: Array<string | URL>
+  /** How many trusted keys must have signed the binary (a requirement needs `trustKeys`). */
+  requireSignature?: 'any' | 'all' | 'none'
+  /** SHA-256 digests (64 hex digits, `sha256:` prefix allowed) of the binaries allowed to run. */
+  pinSha256?: string[]
 }
 
 /** What a policy grants and limits, as plain values. */
@@ -221,6 +228,8 @@ export class Outcome {
   readonly eventsDropped: number
   /** The error that stopped the guest, or null if it exited on its own. */
   readonly error: NanoprocError | null
+  /** The signed run receipt (JSON bytes) when the run was given `receiptKey`. */
+  readonly receipt: Buffer | undefined
   /** Throws `error` if the guest was stopped. */
   check(): this
   toJSON(): unknown
@@ -235,6 +244,8 @@ export interface RunOptions {
   engine?: Engine
   /** Throw the error that stopped the guest instead of returning it in the outcome. */
   check?: boolean
+  /** The host's Ed25519 secret key file: the outcome gets a signed run `receipt`. */
+  receiptKey?: string | URL
 }
 
 /** Runs a WASI program in a fresh sandbox on this thread. */
@@ -258,6 +269,10 @@ export class Program {
   readonly kind: 'module' | 'component'
   readonly sha256: string
 }
+
+/** Checks a run receipt against the host's public key file; throws IntegrityError if that key
+ * did not sign it or it changed since. */
+export function verifyReceipt(receipt: Uint8Array, hostPubKey: string | URL): void
 
 export const version: string
 export const MAX_AUDIT_EVENTS: number
@@ -286,4 +301,7 @@ export class AbiViolationError extends NanoprocError {}
 export class InvalidInputError extends NanoprocError {}
 export class HostExhaustedError extends NanoprocError {}
 export class IoError extends NanoprocError {}
+/** Not signed by a trusted key, modified after signing, not pinned; a receipt that does not verify. Exit code 126. */
+export class IntegrityError extends NanoprocError {}
+/** Exit code 127. */
 export class InternalError extends NanoprocError {}

@@ -92,6 +92,10 @@ class InvalidInputError extends NanoprocError {}
 class HostExhaustedError extends NanoprocError {}
 /** A host-side I/O failure: reading the module or a policy file, opening a granted dir. */
 class IoError extends NanoprocError {}
+/** The binary failed its policy's integrity check (not signed, signed by no trusted key,
+ * modified after it was signed, sha256 not pinned) and did not run; or a run receipt did not
+ * verify. */
+class IntegrityError extends NanoprocError {}
 /** A bug or an unexpected engine failure. Please report it. */
 class InternalError extends NanoprocError {}
 
@@ -113,6 +117,7 @@ const ERROR_CLASSES = {
   InvalidInputError,
   HostExhaustedError,
   IoError,
+  IntegrityError,
   InternalError,
 }
 
@@ -240,6 +245,18 @@ function pathOf(key, v) {
   throw argError(`${key} takes a path (string or file: URL), not ${typeName(v)}`)
 }
 
+function pathList(key, v) {
+  if (v === undefined || v === null) return []
+  if (!Array.isArray(v)) throw argError(`${key} takes an array of paths, not ${typeName(v)}`)
+  return v.map((p) => pathOf(key, p))
+}
+
+function requirement(v) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string') throw argError(`requireSignature takes "any", "all" or "none", not ${typeName(v)}`)
+  return v // the native side names a bad value (PolicyError)
+}
+
 function outputMode(key, v) {
   if (v === undefined || v === null) return 'capture'
   if (v === 'capture' || v === 'inherit' || v === 'null') return v
@@ -250,7 +267,7 @@ const POLICY_KEYS = new Set([
   'dirs', 'files', 'env', 'inheritEnv', 'args', 'stdin', 'stdout', 'stderr', 'allowNet',
   'allowDns', 'allowHttp', 'allowHostFns', 'allowSymlinks', 'denyWasi', 'maxMemory', 'fuel',
   'timeoutMs', 'maxOutput', 'diskQuota', 'maxFds', 'httpTimeoutMs', 'maxHttpResponse',
-  'clocks', 'randomSeed',
+  'clocks', 'randomSeed', 'trustKeys', 'requireSignature', 'pinSha256',
 ])
 
 function closestKey(key, keys) {
@@ -356,6 +373,9 @@ function policyInit(o) {
     maxHttpResponse: sizeText('maxHttpResponse', o.maxHttpResponse),
     clocks: o.clocks ?? undefined,
     randomSeed: countText('randomSeed', o.randomSeed),
+    trustKeys: pathList('trustKeys', o.trustKeys),
+    requireSignature: requirement(o.requireSignature),
+    pinSha256: stringList('pinSha256', o.pinSha256),
   }
 }
 
@@ -714,6 +734,9 @@ class Outcome {
     this.error = raw.error
       ? makeError(raw.error.className, raw.error.kind, raw.error.detail, raw.error.exitCode)
       : null
+    /** The signed run receipt (JSON bytes) when the run was given `receiptKey`; check it with
+     * `verifyReceipt` or `nanoproc verify-receipt`. */
+    this.receipt = raw.receipt ?? undefined
     Object.defineProperty(this, 'json', { value: raw.json, enumerable: false })
   }
   /** True when the guest exited with status 0. */
@@ -736,9 +759,9 @@ class Outcome {
 }
 
 function runArgs(wasm, policy, options) {
-  const { args, stdin, engine, check = false, ...rest } = options ?? {}
+  const { args, stdin, engine, check = false, receiptKey, ...rest } = options ?? {}
   const unknown = Object.keys(rest)
-  if (unknown.length) throw argError(`run options are {args, stdin, engine, check}, not \`${unknown[0]}\``)
+  if (unknown.length) throw argError(`run options are {args, stdin, engine, check, receiptKey}, not \`${unknown[0]}\``)
   let wasmPath
   let wasmBytes
   if (typeof wasm === 'string' || wasm instanceof URL) wasmPath = pathOf('wasm', wasm)
@@ -752,6 +775,7 @@ function runArgs(wasm, policy, options) {
       args === undefined ? undefined : stringList('args', args),
       stdin === undefined || stdin === null ? undefined : bytesOf('stdin', stdin),
       engineOf(engine),
+      receiptKey === undefined || receiptKey === null ? undefined : pathOf('receiptKey', receiptKey),
     ],
   }
 }
@@ -834,6 +858,13 @@ function programArgs(options) {
   }
 }
 
+/** Checks a run receipt (from `run(..., {receiptKey})` or `nanoproc run --receipt`) against
+ * the host's public key file: returns if that key signed it and nothing changed since; throws
+ * IntegrityError saying why otherwise. */
+function verifyReceipt(receipt, hostPubKey) {
+  native.verifyReceipt(bytesOf('receipt', receipt), pathOf('hostPubKey', hostPubKey))
+}
+
 const version = native.version()
 const MAX_AUDIT_EVENTS = native.maxAuditEvents()
 
@@ -846,6 +877,7 @@ module.exports = {
   Program,
   run,
   runAsync,
+  verifyReceipt,
   version,
   MAX_AUDIT_EVENTS,
   NanoprocError,
@@ -865,5 +897,6 @@ module.exports = {
   InvalidInputError,
   HostExhaustedError,
   IoError,
+  IntegrityError,
   InternalError,
 }

@@ -57,6 +57,7 @@ pub(crate) fn class_name(e: &Error) -> &'static str {
         Error::Cancelled => "CancelledError",
         Error::Io { .. } => "IoError",
         Error::HostExhausted(_) => "HostExhaustedError",
+        Error::Integrity(_) => "IntegrityError",
         Error::Internal(_) => "InternalError",
     }
 }

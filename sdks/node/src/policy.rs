@@ -91,6 +91,12 @@ pub struct PolicyInit {
     pub clocks: Option<String>,
     /// Seed of the guest's random numbers (digits).
     pub random_seed: Option<String>,
+    /// Public key files (Ed25519, PEM) whose signatures count.
+    pub trust_keys: Vec<String>,
+    /// `"any"`, `"all"` or `"none"`: how many trusted keys must have signed the binary.
+    pub require_signature: Option<String>,
+    /// SHA-256 digests of the binaries allowed to run (64 hex digits, `sha256:` allowed).
+    pub pin_sha256: Vec<String>,
 }
 
 /// What a policy grants and limits, as plain values.
@@ -276,6 +282,30 @@ impl NativePolicy {
             }
         }
         b.random_seed(opt_count(env, "randomSeed", init.random_seed.as_deref())?);
+        for path in &init.trust_keys {
+            let key = nanoproc::integrity::PublicKey::from_file(Path::new(path))
+                .map_err(|e| errors::to_napi(env, &e))?;
+            b.trust_key(key);
+        }
+        if let Some(r) = init.require_signature.as_deref() {
+            use nanoproc::integrity::SignatureRequirement as R;
+            b.require_signature(match r {
+                "any" => R::Any,
+                "all" => R::All,
+                "none" => R::None,
+                other => {
+                    return Err(errors::policy(
+                        env,
+                        format!(
+                            "requireSignature: `{other}` is not one of \"any\", \"all\", \"none\""
+                        ),
+                    ));
+                }
+            });
+        }
+        for d in &init.pin_sha256 {
+            b.pin_sha256(d).map_err(|e| errors::to_napi(env, &e))?;
+        }
         NativePolicy::finish(env, b)
     }
 

@@ -4,11 +4,14 @@ use crate::audit::{self, AuditEvent};
 use crate::engine::{self, NativeEngine};
 use crate::errors;
 use crate::policy::NativePolicy;
-use nanoproc::{Prepared, Status, loader};
+use nanoproc::integrity::{PublicKey, SecretKey};
+use nanoproc::{Loaded, Prepared, Status, loader};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Task, sys};
 use napi_derive::napi;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::time::SystemTime;
 
 /// Resources a run used.
 #[napi(object)]
@@ -63,6 +66,8 @@ pub struct RawOutcome {
     pub error: Option<ErrorInfo>,
     /// The outcome as the JSON `nanoproc run --json` prints.
     pub json: String,
+    /// The signed run receipt (JSON), when the run was given a receipt key.
+    pub receipt: Option<Buffer>,
 }
 
 fn raw_outcome(outcome: nanoproc::Outcome) -> RawOutcome {
@@ -96,7 +101,43 @@ fn raw_outcome(outcome: nanoproc::Outcome) -> RawOutcome {
         events_dropped: outcome.events_dropped as f64,
         error,
         json,
+        receipt: None,
     }
+}
+
+/// A run's outcome and, with a receipt key, its signed receipt.
+fn raw_with_receipt((outcome, receipt): (nanoproc::Outcome, Option<Vec<u8>>)) -> RawOutcome {
+    let mut raw = raw_outcome(outcome);
+    raw.receipt = receipt.map(Buffer::from);
+    raw
+}
+
+/// Reads the program and checks it against the policy's integrity requirements before
+/// compiling it: an unsigned, tampered or unpinned binary is never compiled.
+fn load_checked(
+    engine: &nanoproc::Engine,
+    path: Option<&str>,
+    bytes: &[u8],
+    policy: &nanoproc::Policy,
+) -> nanoproc::Result<Loaded> {
+    let (bytes, name) = match path {
+        Some(p) => {
+            let p = Path::new(p);
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string());
+            (loader::read_binary(p)?, name)
+        }
+        None => (
+            loader::to_binary(bytes.to_vec(), "module")?,
+            "module".to_string(),
+        ),
+    };
+    if policy.integrity().is_active() {
+        nanoproc::integrity::check(&bytes, &name, policy.integrity())?;
+    }
+    loader::load_bytes(engine, &bytes, &name)
 }
 
 /// A program to run: where its code comes from, and its policy and engine.
@@ -105,9 +146,11 @@ pub struct RunTask {
     bytes: Vec<u8>,
     policy: nanoproc::Policy,
     engine: nanoproc::Engine,
+    receipt_key: Option<SecretKey>,
 }
 
 impl RunTask {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         env: sys::napi_env,
         wasm_path: Option<String>,
@@ -116,7 +159,12 @@ impl RunTask {
         args: Option<Vec<String>>,
         stdin: Option<&[u8]>,
         engine: Option<&NativeEngine>,
+        receipt_key: Option<String>,
     ) -> napi::Result<Self> {
+        let receipt_key = receipt_key
+            .map(|p| SecretKey::from_file(Path::new(&p)))
+            .transpose()
+            .map_err(|e| errors::to_napi(env, &e))?;
         let policy = match policy {
             Some(p) => p.with_io(env, args, stdin)?,
             None => {
@@ -146,24 +194,48 @@ impl RunTask {
             path: wasm_path,
             policy,
             engine,
+            receipt_key,
         })
     }
 
-    fn run(&self) -> Result<nanoproc::Outcome, nanoproc::Error> {
+    fn run(&self) -> RunResult {
         let work = AssertUnwindSafe(|| {
-            let loaded = match &self.path {
-                Some(p) => loader::load_file(&self.engine, p.as_ref()),
-                None => loader::load_bytes(&self.engine, &self.bytes, "module"),
-            }?;
-            Prepared::new(&self.engine, &loaded, self.policy.clone())?.run(Vec::new())
+            let loaded = load_checked(
+                &self.engine,
+                self.path.as_deref(),
+                &self.bytes,
+                &self.policy,
+            )?;
+            let prepared = Prepared::new(&self.engine, &loaded, self.policy.clone())?;
+            let started = SystemTime::now();
+            let outcome = prepared.run(Vec::new())?;
+            let receipt = match &self.receipt_key {
+                Some(key) => {
+                    let record = nanoproc::receipt::RunRecord {
+                        module: &loaded,
+                        policy: prepared.policy(),
+                        outcome: &outcome,
+                        started,
+                        ended: SystemTime::now(),
+                    };
+                    let signed = nanoproc::receipt::sign(nanoproc::receipt::build(&record), key)?;
+                    // `{:#}`: serde_json's pretty form, as `nanoproc run --receipt` writes.
+                    Some(format!("{signed:#}").into_bytes())
+                }
+                None => None,
+            };
+            Ok((outcome, receipt))
         });
         catch_unwind(work)
             .unwrap_or_else(|_| Err(nanoproc::Error::Internal("the run panicked".into())))
     }
 }
 
+/// What a run produced: its outcome and, with a receipt key, the signed receipt (JSON).
+type RunResult = Result<(nanoproc::Outcome, Option<Vec<u8>>), nanoproc::Error>;
+
 impl Task for RunTask {
-    type Output = Result<nanoproc::Outcome, nanoproc::Error>;
+    type Output = RunResult;
     type JsValue = RawOutcome;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
@@ -172,7 +244,7 @@ impl Task for RunTask {
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<RawOutcome> {
         output
-            .map(raw_outcome)
+            .map(raw_with_receipt)
             .map_err(|e| errors::to_napi(env.raw(), &e))
     }
 }
@@ -188,11 +260,21 @@ pub fn run_sync(
     args: Option<Vec<String>>,
     stdin: Option<&[u8]>,
     engine: Option<&NativeEngine>,
+    receipt_key: Option<String>,
 ) -> napi::Result<RawOutcome> {
     let raw = env.raw();
-    let task = RunTask::new(raw, wasm_path, wasm_bytes, policy, args, stdin, engine)?;
+    let task = RunTask::new(
+        raw,
+        wasm_path,
+        wasm_bytes,
+        policy,
+        args,
+        stdin,
+        engine,
+        receipt_key,
+    )?;
     task.run()
-        .map(raw_outcome)
+        .map(raw_with_receipt)
         .map_err(|e| errors::to_napi(raw, &e))
 }
 
@@ -207,6 +289,7 @@ pub fn run_async(
     args: Option<Vec<String>>,
     stdin: Option<&[u8]>,
     engine: Option<&NativeEngine>,
+    receipt_key: Option<String>,
 ) -> napi::Result<AsyncTask<RunTask>> {
     let task = RunTask::new(
         env.raw(),
@@ -216,6 +299,7 @@ pub fn run_async(
         args,
         stdin,
         engine,
+        receipt_key,
     )?;
     Ok(AsyncTask::new(task))
 }
@@ -297,16 +381,18 @@ impl NativeProgram {
         };
         let engine = engine::resolve(engine, policy.limits().fuel.is_some())
             .map_err(|e| errors::to_napi(raw, &e))?;
-        let loaded = match (&wasm_path, wasm_bytes) {
-            (Some(p), _) => loader::load_file(&engine, p.as_ref()),
-            (None, Some(b)) => loader::load_bytes(&engine, b, "module"),
-            (None, None) => {
-                return Err(errors::type_error(
-                    raw,
-                    "a program needs its code: a path or the module bytes",
-                ));
-            }
+        if wasm_path.is_none() && wasm_bytes.is_none() {
+            return Err(errors::type_error(
+                raw,
+                "a program needs its code: a path or the module bytes",
+            ));
         }
+        let loaded = load_checked(
+            &engine,
+            wasm_path.as_deref(),
+            wasm_bytes.unwrap_or_default(),
+            &policy,
+        )
         .map_err(|e| errors::to_napi(raw, &e))?;
         let prepared =
             Prepared::new(&engine, &loaded, policy).map_err(|e| errors::to_napi(raw, &e))?;
@@ -368,4 +454,22 @@ impl NativeProgram {
     pub fn sha256(&self) -> String {
         self.loaded.sha256_hex()
     }
+}
+
+/// Checks a run receipt (`run(..., {receiptKey})`, `nanoproc run --receipt`) against the host
+/// public key file `host_pub_key`: returns if that key signed it and nothing changed since;
+/// throws `IntegrityError` saying why otherwise.
+#[napi(catch_unwind)]
+pub fn verify_receipt(env: Env, receipt: &[u8], host_pub_key: String) -> napi::Result<()> {
+    let raw = env.raw();
+    let key =
+        PublicKey::from_file(Path::new(&host_pub_key)).map_err(|e| errors::to_napi(raw, &e))?;
+    let text = std::str::from_utf8(receipt).map_err(|_| {
+        errors::to_napi(
+            raw,
+            &nanoproc::Error::Integrity("the receipt is not UTF-8 JSON".into()),
+        )
+    })?;
+    nanoproc::receipt::verify(text, &[key]).map_err(|e| errors::to_napi(raw, &e))?;
+    Ok(())
 }

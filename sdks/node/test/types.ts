@@ -15,6 +15,9 @@ import {
   HostFunctionError,
   CancelledError,
   DeniedError,
+  IntegrityError,
+  InternalError,
+  verifyReceipt,
   MAX_AUDIT_EVENTS,
   version,
   type AuditEvent,
@@ -96,7 +99,23 @@ try {
 } catch (e) {
   if (e instanceof DeniedError) console.log(e.message)
 }
+const trusted: PolicyOptions = {
+  trustKeys: ['keys/publisher.pub', new URL('file:///keys/auditor.pub')],
+  requireSignature: 'all',
+  pinSha256: ['sha256:' + '0'.repeat(64)],
+}
+const signedRun: Outcome = run('app.signed.wasm', new Policy(trusted), { receiptKey: 'keys/host.key' })
+const receipt: Buffer | undefined = signedRun.receipt
+try {
+  if (receipt !== undefined) verifyReceipt(receipt, 'keys/host.pub')
+  verifyReceipt(new Uint8Array(0), new URL('file:///keys/host.pub'))
+} catch (e) {
+  if (e instanceof IntegrityError) console.log(e.exitCode, e.detail)
+  if (e instanceof InternalError) console.log(e.exitCode)
+}
+const laterRun: Promise<Outcome> = runAsync('app.signed.wasm', { requireSignature: 'none' }, { receiptKey: new URL('file:///host.key') })
+
 plugin.close()
 inst.close()
 
-console.log(again, kind, later, fuelOn, slots, fromFile, maxMemory, out, fromU8, nothing, warm, names, decision, asyncUse, status, stdout, peak, err, denied, MAX_AUDIT_EVENTS, version)
+console.log(again, kind, later, fuelOn, slots, fromFile, maxMemory, out, fromU8, nothing, warm, names, decision, asyncUse, status, stdout, peak, err, denied, MAX_AUDIT_EVENTS, version, laterRun)
