@@ -1,8 +1,9 @@
-//! Modules through the loader (compile) and `inspect`: raw bytes (seeded with modules,
-//! components and WAT), and valid modules from `wasm-smith` with an arbitrary config.
-//! Nothing panics; failures are `InvalidModule`; whatever Wasmtime compiles, `inspect`
-//! accepts; and every `wasm-smith` module limited to the features nanoproc's engine has
-//! both compiles and inspects.
+//! Modules through the loader (compile), `inspect` and the integrity check: raw bytes (seeded
+//! with modules, components and WAT), and valid modules from `wasm-smith` with an arbitrary
+//! config. Nothing panics; failures are `InvalidModule` (the integrity check: `InvalidModule`
+//! or `Integrity`, never a pass for bytes no trusted key signed); whatever Wasmtime compiles,
+//! `inspect` accepts; and every `wasm-smith` module limited to the features nanoproc's engine
+//! has both compiles and inspects.
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -12,6 +13,15 @@ use nanoproc_fuzz::assert_kind;
 use std::sync::LazyLock;
 
 static ENGINE: LazyLock<Engine> = LazyLock::new(|| nanoproc_fuzz::engine(None));
+
+/// A policy trusting one key whose secret half the fuzzer never uses: no input can pass it.
+static TRUSTING: LazyLock<nanoproc::integrity::IntegrityPolicy> = LazyLock::new(|| {
+    nanoproc::integrity::IntegrityPolicy {
+        trusted_keys: vec![nanoproc::integrity::KeyPair::generate().public],
+        require: nanoproc::integrity::SignatureRequirement::Any,
+        sha256: Vec::new(),
+    }
+});
 
 fuzz_target!(|data: &[u8]| {
     let Some((mode, rest)) = data.split_first() else {
@@ -28,6 +38,13 @@ fuzz_target!(|data: &[u8]| {
 fn raw(bytes: &[u8]) {
     let loaded = loader::load_bytes(&ENGINE, bytes, "fuzz.wasm");
     let report = inspect::inspect(bytes, "fuzz.wasm");
+    match nanoproc::integrity::check(bytes, "fuzz.wasm", &TRUSTING) {
+        Ok(v) => panic!("bytes nobody signed passed the integrity check: {v:?}"),
+        Err(e) => {
+            assert_kind(&e, &["invalid module", "integrity"]);
+            assert!(!e.to_string().contains('\n'), "a multi-line error: {e}");
+        }
+    }
     if let Err(e) = &loaded {
         assert_kind(e, &["invalid module"]);
     }
