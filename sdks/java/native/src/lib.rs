@@ -797,8 +797,22 @@ fn call_with(
         &mut nanoproc_buf,
     ) -> *mut nanoproc_error,
 ) -> Res<jobject> {
-    let name = bytes(env, name)?;
-    let input = bytes(env, input)?;
+    // The name and the input, read into this thread's scratch buffer (no allocation per call;
+    // a nested call from a host function on this thread finds it taken and uses its own).
+    let mut scratch = SCRATCH.take();
+    scratch.clear();
+    let read = append_bytes(env, name, &mut scratch).and_then(|name_len| {
+        append_bytes(env, input, &mut scratch)?;
+        Ok(name_len)
+    });
+    let name_len = match read {
+        Ok(n) => n,
+        Err(e) => {
+            SCRATCH.set(scratch);
+            return Err(e);
+        }
+    };
+    let (name, input) = scratch.split_at(name_len);
     let options = nanoproc_call_options {
         fuel: fuel as u64,
         timeout_us: timeout_us as u64,
@@ -826,7 +840,47 @@ fn call_with(
     let result = byte_array(env, data);
     // SAFETY: `out` came from the C ABI.
     unsafe { nanoproc_buf_free(&mut out) };
+    if scratch.capacity() <= SCRATCH_KEEP {
+        SCRATCH.set(scratch);
+    }
     result
+}
+
+thread_local! {
+    /// Per-thread buffer for a call's name and input.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer a thread keeps between calls.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+/// Appends a Java byte array's bytes (none for null) to `buf` without zeroing them first;
+/// returns how many.
+fn append_bytes(env: &mut JNIEnv<'_>, a: &JByteArray<'_>, buf: &mut Vec<u8>) -> Res<usize> {
+    if a.is_null() {
+        return Ok(0);
+    }
+    let len = env.get_array_length(a)?;
+    let n = usize::try_from(len).unwrap_or(0);
+    if n == 0 {
+        return Ok(0);
+    }
+    buf.reserve(n);
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's JNIEnv; `buf` has room for `n` more bytes, which
+    // GetByteArrayRegion writes in full (or throws, and then the length stays unchanged).
+    unsafe {
+        let get = (**raw).GetByteArrayRegion.ok_or(Fail::Jni(
+            jni::errors::Error::JNIEnvMethodNotFound("GetByteArrayRegion"),
+        ))?;
+        let dst = buf.as_mut_ptr().add(buf.len());
+        get(raw, a.as_raw(), 0, len, dst.cast());
+        if env.exception_check()? {
+            return Err(Fail::Jni(jni::errors::Error::JavaException));
+        }
+        buf.set_len(buf.len() + n);
+    }
+    Ok(n)
 }
 
 /// `byte[] Native.pluginCall(long, byte[] name, byte[] input, long fuel, long timeoutUs,

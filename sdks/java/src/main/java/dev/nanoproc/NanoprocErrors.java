@@ -6,6 +6,9 @@ final class NanoprocErrors {
 
     /** The exception for a nanoproc error; not thrown here. */
     static Throwable fromNative(int code, int exit, String message, String detail) {
+        // What a Java host function threw on this thread during the call that failed; taken on
+        // every error so it never outlives its call (a call can end as cancelled instead).
+        Throwable hostFailure = HostFunctionBridge.takeFailure();
         switch (ErrorKind.of(code)) {
             case INVALID_MODULE: return new InvalidModuleException(exit, message, detail);
             case INVALID_POLICY: return new PolicyException(exit, message, detail);
@@ -18,9 +21,8 @@ final class NanoprocErrors {
             case ABI_VIOLATION: return new AbiViolationException(exit, message, detail);
             case HOST_FUNCTION: {
                 HostFunctionException e = new HostFunctionException(exit, message, detail);
-                Throwable cause = HostFunctionBridge.takeFailure();
-                if (cause != null) {
-                    e.initCause(cause);
+                if (hostFailure != null) {
+                    e.initCause(hostFailure);
                 }
                 return e;
             }

@@ -135,6 +135,8 @@ class HostFunctionTest {
             assertKind(CancelledException.class, ErrorKind.CANCELLED, () -> p.call("call_host", null, CallOptions.none().cancel(token)));
             canceller.join();
             assertTrue(token.isCancelled());
+            // What the lambda threw does not outlive its (cancelled) call on this thread.
+            assertNull(NanoprocErrors.fromNative(ErrorKind.HOST_FUNCTION.code(), 2, "host function error: x", "x").getCause());
         }
     }
 
