@@ -23,7 +23,7 @@ for tool in cargo java javac mvn; do
 done
 
 say "cargo build --release (sdks/java/native -> $lib/libnanoproc_java.so)"
-(cd "$here/native" && cargo build --quiet --release --locked)
+(cd "$here/native" && cargo build --quiet --release --locked -p nanoproc-java)
 
 say "mvn -B test ($(java -version 2>&1 | head -1))"
 log="$(mktemp -t nanoproc-java-test.XXXXXX)"

@@ -19,7 +19,7 @@ done
 say() { printf '==> %s\n' "$*" >&2; }
 
 say "cargo build --release (sdks/java/native, nanoproc-capi)"
-(cd "$here/../native" && cargo build --quiet --release --locked)
+(cd "$here/../native" && cargo build --quiet --release --locked -p nanoproc-java)
 (cd "$root" && cargo build --quiet --release --locked -p nanoproc-capi)
 if [ "$rust" = 1 ]; then
   say "Rust API (cargo run --release -p nanoproc-sdk-bench)"
