@@ -139,6 +139,14 @@ fn arm(store: &mut ComponentStore, options: &CallOptions) -> Result<()> {
         call.deadline = timeout.map(|t| Instant::now() + t);
         call.log_bytes = 0;
     }
+    // A token cancelled before the call started stops it before any guest code runs.
+    if options
+        .cancel
+        .as_ref()
+        .is_some_and(CancelHandle::cancels_new_calls)
+    {
+        return Err(Error::Cancelled);
+    }
     if let Some(fuel) = options.fuel {
         if !shared.engine.fuel_enabled() {
             return Err(Error::InvalidPolicy(format!(

@@ -169,6 +169,12 @@ impl CancelHandle {
     pub fn cancel(&self) {
         self.state.generation.fetch_add(1, Ordering::AcqRel);
     }
+
+    /// Whether this handle, given as [`crate::plugin::CallOptions::cancel`], cancels a call
+    /// starting now: once cancelled, it stays so (as [`CallToken::cancelled`] sees it).
+    pub(crate) fn cancels_new_calls(&self) -> bool {
+        self.state.generation() != 0
+    }
 }
 
 /// A set of host functions, by `namespace::name`. Cheap to clone.

@@ -891,6 +891,15 @@ impl Live {
             call.timeout = timeout;
             call.deadline = timeout.map(|t| Instant::now() + t);
         }
+        // A token cancelled before the call started stops it before any guest code runs (a
+        // short call would otherwise finish before the next epoch tick looks at the token).
+        if options
+            .cancel
+            .as_ref()
+            .is_some_and(CancelHandle::cancels_new_calls)
+        {
+            return Err(Error::Cancelled);
+        }
         if let Some(fuel) = options.fuel {
             if !self.plugin.inner.engine.fuel_enabled() {
                 return Err(Error::InvalidPolicy(format!(

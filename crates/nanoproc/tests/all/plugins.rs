@@ -261,6 +261,16 @@ fn a_per_call_cancel_handle_stops_only_its_own_call() {
         p.call_with("spin", b"", &stale),
         Err(Error::Cancelled)
     ));
+    // Also a call too short for any epoch tick to see the token: it never starts.
+    assert!(matches!(
+        p.call_with("noop", b"", &stale),
+        Err(Error::Cancelled)
+    ));
+    let mut instance = p.instance().expect("instance");
+    assert!(matches!(
+        instance.call_with("echo", b"x", &stale),
+        Err(Error::Cancelled)
+    ));
     let opts = CallOptions {
         cancel: Some(nanoproc::plugin::CancelHandle::new()),
         ..Default::default()
