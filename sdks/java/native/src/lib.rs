@@ -305,7 +305,8 @@ pub extern "system" fn Java_dev_nanoproc_Native_policyDir<'l>(
 }
 
 /// `void Native.policyString(long, int what, String a, String b)`: the string setters
-/// (0 env, 1 inheritEnv, 2 arg, 3 allowNet, 4 allowHttp, 5 allowHostFn).
+/// (0 env, 1 inheritEnv, 2 arg, 3 allowNet, 4 allowHttp, 5 allowHostFn, 6 trustKey,
+/// 7 pinSha256).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_nanoproc_Native_policyString<'l>(
     mut env: JNIEnv<'l>,
@@ -330,6 +331,8 @@ pub extern "system" fn Java_dev_nanoproc_Native_policyString<'l>(
                 3 => nanoproc_policy_builder_allow_net(p, a.as_ptr()),
                 4 => nanoproc_policy_builder_allow_http(p, a.as_ptr()),
                 5 => nanoproc_policy_builder_allow_host_fn(p, a.as_ptr()),
+                6 => nanoproc_policy_builder_trust_key(p, a.as_ptr()),
+                7 => nanoproc_policy_builder_pin_sha256(p, a.as_ptr()),
                 _ => return Err(Fail::Arg(format!("unknown policy setter {what}"))),
             }
         };
@@ -338,7 +341,8 @@ pub extern "system" fn Java_dev_nanoproc_Native_policyString<'l>(
 }
 
 /// `void Native.policyNumber(long, int what, long value)`: the numeric setters
-/// (0 maxMemory, 1 fuel, 2 timeoutMs, 3 maxOutput, 4 diskQuota, 5 stdout mode, 6 stderr mode).
+/// (0 maxMemory, 1 fuel, 2 timeoutMs, 3 maxOutput, 4 diskQuota, 5 stdout mode, 6 stderr mode,
+/// 7 signature requirement).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_nanoproc_Native_policyNumber<'l>(
     mut env: JNIEnv<'l>,
@@ -358,6 +362,7 @@ pub extern "system" fn Java_dev_nanoproc_Native_policyNumber<'l>(
             4 => nanoproc_policy_builder_disk_quota(p, v),
             5 => nanoproc_policy_builder_stdout(p, value as i32),
             6 => nanoproc_policy_builder_stderr(p, value as i32),
+            7 => nanoproc_policy_builder_require_signature(p, value as i32),
             _ => return Err(Fail::Arg(format!("unknown policy setter {what}"))),
         };
         check(err)
@@ -1331,4 +1336,52 @@ pub extern "system" fn Java_dev_nanoproc_Native_outcomeFree<'l>(
     h: jlong,
 ) {
     nanoproc_outcome_free(ptr(h));
+}
+
+// ---- receipts ----------------------------------------------------------------------------
+
+/// `byte[] Native.outcomeReceipt(long outcome, String secretKeyPath)`: the run's signed
+/// receipt (JSON).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_nanoproc_Native_outcomeReceipt<'l>(
+    mut env: JNIEnv<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    key: JString<'l>,
+) -> jobject {
+    guard(&mut env, |env| {
+        let key = cstring(env, &key, "receiptKey")?;
+        let mut out = nanoproc_buf {
+            data: null_mut(),
+            len: 0,
+        };
+        // SAFETY: NUL-terminated; writable out-pointer.
+        check(unsafe { nanoproc_outcome_receipt(ptr(h), key.as_ptr(), &mut out) })?;
+        let data: &[u8] = if out.data.is_null() || out.len == 0 {
+            &[]
+        } else {
+            // SAFETY: the C ABI hands out `len` bytes at `data`, ours until freed.
+            unsafe { std::slice::from_raw_parts(out.data, out.len) }
+        };
+        let result = env.byte_array_from_slice(data).map(|a| a.into_raw());
+        // SAFETY: `out` came from the C ABI.
+        unsafe { nanoproc_buf_free(&mut out) };
+        Ok(result?)
+    })
+}
+
+/// `void Native.receiptVerify(byte[] receipt, String pubkeyPath)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_nanoproc_Native_receiptVerify<'l>(
+    mut env: JNIEnv<'l>,
+    _c: JClass<'l>,
+    receipt: JByteArray<'l>,
+    key: JString<'l>,
+) {
+    guard(&mut env, |env| {
+        let receipt = bytes(env, &receipt)?;
+        let key = cstring(env, &key, "hostPublicKey")?;
+        // SAFETY: `receipt` has `len` bytes; `key` is NUL-terminated.
+        check(unsafe { nanoproc_receipt_verify(receipt.as_ptr(), receipt.len(), key.as_ptr()) })
+    })
 }

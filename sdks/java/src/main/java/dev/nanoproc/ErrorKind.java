@@ -38,7 +38,13 @@ public enum ErrorKind {
     /** A bug in nanoproc or an unexpected engine failure. */
     INTERNAL(16, "internal error"),
     /** The caller broke the API's rules (an instance already in use, a bad name). */
-    INVALID_ARGUMENT(17, "invalid argument");
+    INVALID_ARGUMENT(17, "invalid argument"),
+    /**
+     * The binary failed its policy's integrity check before it was compiled (not signed, signed
+     * by no trusted key, modified after it was signed, a sha256 the policy does not pin), or a
+     * run receipt did not verify.
+     */
+    INTEGRITY(18, "integrity");
 
     private final int code;
     private final String text;

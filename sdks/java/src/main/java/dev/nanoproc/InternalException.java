@@ -1,7 +1,8 @@
 package dev.nanoproc;
 
 /**
- * A bug in nanoproc or its Java binding, or an unexpected engine failure (a caught panic).
+ * A bug in nanoproc or its Java binding, or an unexpected engine failure (a caught panic);
+ * exit code 127.
  * Unchecked: nothing the host or the guest did, and nothing to handle but to report it.
  */
 public final class InternalException extends RuntimeException implements NanoprocError {
@@ -11,12 +12,13 @@ public final class InternalException extends RuntimeException implements Nanopro
     private final String detail;
 
     /**
-     * Makes one (also thrown by the JNI binding with just a message).
+     * Makes one with the C ABI's exit code for internal errors, 127 (thrown by the JNI binding
+     * with just a message).
      *
      * @param message the whole line, {@code "internal error: detail"}
      */
     public InternalException(String message) {
-        this(2, message, message.startsWith("internal error: ") ? message.substring(16) : message);
+        this(127, message, message.startsWith("internal error: ") ? message.substring(16) : message);
     }
 
     /**

@@ -35,16 +35,28 @@ public final class Nanoproc {
      * stdin and output modes apply). A program that runs gives an {@link Outcome}, also when a
      * limit stopped it or it trapped ({@link Outcome#error()}); exceptions are for what kept it
      * from starting: {@link InvalidModuleException}, {@link DeniedException} (an import the
-     * policy does not grant), {@link PolicyException}, {@link HostIoException}.
+     * policy does not grant), {@link PolicyException}, {@link HostIoException},
+     * {@link IntegrityException} (the policy's trusted keys or pinned digests refuse it).
      */
     public static Outcome run(Engine engine, Path wasm, Policy policy) throws NanoprocException {
+        return run(engine, wasm, policy, null);
+    }
+
+    /**
+     * Runs the program at {@code wasm} like {@link #run(Engine, Path, Policy)}; with
+     * {@code receiptKey}, an Ed25519 secret key file (from {@code nanoproc keygen}), the outcome
+     * also carries a run receipt signed with it ({@link Outcome#receipt()}; null: none). A key
+     * that cannot be used is the C ABI's error for it, thrown after the run.
+     */
+    public static Outcome run(Engine engine, Path wasm, Policy policy, Path receiptKey) throws NanoprocException {
         Objects.requireNonNull(engine, "engine");
         String path = Objects.requireNonNull(wasm, "wasm").toString();
+        String key = receiptKey == null ? null : receiptKey.toString();
         Policy p = policy == null ? Policy.defaults() : policy;
         return p.withNative(ph -> {
             long out = Native.runFile(engine.handle(), path, ph);
             try {
-                return Outcome.fromNative(out);
+                return Outcome.fromNative(out, key);
             } finally {
                 Native.outcomeFree(out);
             }
@@ -53,13 +65,20 @@ public final class Nanoproc {
 
     /** Runs the Wasm bytes {@code wasm} (named {@code name} in messages), like {@link #run(Engine, Path, Policy)}. */
     public static Outcome run(Engine engine, byte[] wasm, String name, Policy policy) throws NanoprocException {
+        return run(engine, wasm, name, policy, null);
+    }
+
+    /** Runs the Wasm bytes {@code wasm} with a receipt, like {@link #run(Engine, Path, Policy, Path)}. */
+    public static Outcome run(Engine engine, byte[] wasm, String name, Policy policy, Path receiptKey)
+            throws NanoprocException {
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(wasm, "wasm");
+        String key = receiptKey == null ? null : receiptKey.toString();
         Policy p = policy == null ? Policy.defaults() : policy;
         return p.withNative(ph -> {
             long out = Native.runBytes(engine.handle(), wasm, name, ph);
             try {
-                return Outcome.fromNative(out);
+                return Outcome.fromNative(out, key);
             } finally {
                 Native.outcomeFree(out);
             }

@@ -32,6 +32,7 @@ final class NanoprocErrors {
             case IO: return new HostIoException(exit, message, detail);
             case HOST_EXHAUSTED: return new HostExhaustedException(exit, message, detail);
             case INVALID_ARGUMENT: return new InvalidArgumentException(exit, message, detail);
+            case INTEGRITY: return new IntegrityException(exit, message, detail);
             case INTERNAL:
             default:
                 return new InternalException(exit, message, detail);

@@ -117,5 +117,7 @@ final class Native {
     static native long[] outcomeUsage(long outcome);
     static native String outcomeJson(long outcome);
     static native void outcomeFree(long outcome);
+    static native byte[] outcomeReceipt(long outcome, String secretKeyPath) throws NanoprocException;
+    static native void receiptVerify(byte[] receipt, String pubkeyPath) throws NanoprocException;
 
 }

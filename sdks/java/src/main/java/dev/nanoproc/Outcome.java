@@ -1,6 +1,7 @@
 package dev.nanoproc;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -15,18 +16,24 @@ public final class Outcome {
     private final byte[] stderr;
     private final Usage usage;
     private final String json;
+    private final byte[] receipt;
 
-    private Outcome(int exitCode, NanoprocException error, byte[] stdout, byte[] stderr, Usage usage, String json) {
+    private Outcome(int exitCode, NanoprocException error, byte[] stdout, byte[] stderr, Usage usage, String json,
+            byte[] receipt) {
         this.exitCode = exitCode;
         this.error = error;
         this.stdout = stdout;
         this.stderr = stderr;
         this.usage = usage;
         this.json = json;
+        this.receipt = receipt;
     }
 
-    /** Copies everything out of a native outcome (which the caller frees). */
-    static Outcome fromNative(long h) {
+    /**
+     * Copies everything out of a native outcome (which the caller frees), with a run receipt
+     * signed by the secret key at {@code receiptKey} unless it is null.
+     */
+    static Outcome fromNative(long h, String receiptKey) throws NanoprocException {
         Throwable err = Native.outcomeError(h);
         if (err instanceof RuntimeException) {
             throw (RuntimeException) err;
@@ -34,7 +41,8 @@ public final class Outcome {
         long[] u = Native.outcomeUsage(h);
         Usage usage = new Usage(u[0] != 0, u[1], u[2], java.time.Duration.ofNanos(u[3] * 1000), u[4], u[5], u[6]);
         return new Outcome(Native.outcomeExitCode(h), (NanoprocException) err, orEmpty(Native.outcomeOutput(h, false)),
-            orEmpty(Native.outcomeOutput(h, true)), usage, Native.outcomeJson(h));
+            orEmpty(Native.outcomeOutput(h, true)), usage, Native.outcomeJson(h),
+            receiptKey == null ? null : Native.outcomeReceipt(h, receiptKey));
     }
 
     private static byte[] orEmpty(byte[] b) {
@@ -92,6 +100,16 @@ public final class Outcome {
     /** The whole outcome as JSON (what {@code nanoproc run --json} prints: status, usage, audit events, denials). */
     public String json() {
         return json;
+    }
+
+    /**
+     * The signed run receipt (UTF-8 JSON, docs/integrity.md: the binary's sha256 and signers,
+     * the policy, limits, capabilities used, denials, the outcome, times) when the run was given
+     * a receipt key ({@link Nanoproc#run(Engine, Path, Policy, Path)}), a copy; null otherwise.
+     * Check it with {@link Receipts#verify} or {@code nanoproc verify-receipt}.
+     */
+    public byte[] receipt() {
+        return receipt == null ? null : receipt.clone();
     }
 
     @Override

@@ -204,6 +204,37 @@ public final class Policy {
         }
 
         /**
+         * Trusts the Ed25519 public key in the file {@code publicKey} (PEM, from
+         * {@code nanoproc keygen}): the binary must then carry a valid signature by a trusted key
+         * (by all of them with {@link SignatureRequirement#ALL}), checked before it is compiled,
+         * or it does not run ({@link IntegrityException}, exit code 126). Repeatable.
+         */
+        public Builder trustKey(Path publicKey) {
+            String k = Objects.requireNonNull(publicKey, "publicKey").toString();
+            return add(p -> Native.policyString(p, 6, k, null));
+        }
+
+        /**
+         * How many trusted keys must have signed the binary; unset, {@link SignatureRequirement#ANY}
+         * once a key is trusted. A requirement other than {@code NONE} without a trusted key is a
+         * {@link PolicyException}.
+         */
+        public Builder requireSignature(SignatureRequirement requirement) {
+            int r = Objects.requireNonNull(requirement, "requirement").ordinal();
+            return add(p -> Native.policyNumber(p, 7, r));
+        }
+
+        /**
+         * Pins a SHA-256 digest the binary may have (64 hex digits, {@code sha256:} prefix
+         * allowed; the exact file's, signature included): with pins, any other binary is refused
+         * ({@link IntegrityException}). Repeatable.
+         */
+        public Builder pinSha256(String digest) {
+            Objects.requireNonNull(digest, "digest");
+            return add(p -> Native.policyString(p, 7, digest, null));
+        }
+
+        /**
          * Applies a policy file's TOML text ({@code docs/policy.md}) on top of what is set;
          * relative paths in it are resolved against {@code baseDir} (null: the current directory).
          */

@@ -13,7 +13,7 @@ class ErrorsTest {
             OutputLimitException.class, TimeLimitException.class, FuelLimitException.class, TrapException.class,
             AbiViolationException.class, HostFunctionException.class, PluginException.class, CancelledException.class,
             DeniedException.class, HostIoException.class, HostExhaustedException.class, InternalException.class,
-            InvalidArgumentException.class,
+            InvalidArgumentException.class, IntegrityException.class,
         };
         assertEquals(types.length, ErrorKind.values().length);
         for (ErrorKind k : ErrorKind.values()) {
@@ -30,6 +30,9 @@ class ErrorsTest {
             assertEquals(checked, t instanceof NanoprocException, k.name());
         }
         assertEquals(ErrorKind.INTERNAL, ErrorKind.of(999));
+        assertEquals(ErrorKind.INTEGRITY, ErrorKind.of(18));
+        assertEquals("integrity", ErrorKind.INTEGRITY.toString());
+        assertEquals(127, new InternalException("internal error: x").exitCode());
         assertInstanceOf(IllegalArgumentException.class, NanoprocErrors.fromNative(17, 2, "invalid argument: x", "x"));
     }
 
