@@ -1087,13 +1087,18 @@ TEST(cancel_token_from_another_thread) {
     CHECK_EQ_INT(b.kind, NANOPROC_ERROR_TIME_LIMIT);
     CHECK(c.calls > 0);
     CHECK_EQ_INT(c.ok, c.calls); /* every call without the token completed */
-    /* The token works for calls started after the cancel. */
+    /* The token stays cancelled: a call started with it later stops before running, however
+     * short; a new token cancels nothing. */
     nanoproc_call_options o = {0};
     o.cancel = token;
+    ERR(call_text(p, "echo", "later", &o, NULL), NANOPROC_ERROR_CANCELLED, "cancelled");
+    nanoproc_cancel *fresh = nanoproc_cancel_new();
+    o.cancel = fresh;
     char *out = NULL;
     OK(call_text(p, "echo", "later", &o, &out));
     CHECK_STR(out, "later");
     free(out);
+    nanoproc_cancel_free(fresh);
     nanoproc_cancel_free(token);
     nanoproc_cancel_free(token); /* ignored */
     nanoproc_cancel_free(NULL);
