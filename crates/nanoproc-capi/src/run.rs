@@ -91,22 +91,6 @@ fn finish(
     Ok(())
 }
 
-/// Checks the binary against the policy's integrity requirements before compiling it, then
-/// loads and runs it.
-fn load_checked(
-    engine: &nanoproc::Engine,
-    bytes: &[u8],
-    name: &str,
-    policy: Policy,
-    outcome_out: *mut *mut nanoproc_outcome,
-) -> Result<(), CError> {
-    if policy.integrity().is_active() {
-        nanoproc::integrity::check(bytes, name, policy.integrity())?;
-    }
-    let loaded = loader::load_bytes(engine, bytes, name)?;
-    finish(engine, loaded, policy, outcome_out)
-}
-
 /// Runs the WASI program (preview 1 module or preview 2 component) at `path` once in a fresh
 /// sandbox under `policy` (NULL: the default, deny-everything policy; its args, stdin and
 /// output modes apply). A program that runs gives an outcome, also when a limit stopped it or
@@ -129,12 +113,9 @@ pub unsafe extern "C" fn nanoproc_run_file(
         // SAFETY: forwarded contract.
         let path = unsafe { str_arg(path, "path") }?;
         let policy = policy_or_default(policy)?;
-        let bytes = loader::read_binary(path.as_ref())?;
-        let name = Path::new(path)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.to_string());
-        load_checked(&engine, &bytes, &name, policy, outcome_out)
+        // Checked against the policy's integrity requirements before anything is compiled.
+        let loaded = loader::load_file_verified(&engine, path.as_ref(), policy.integrity())?;
+        finish(&engine, loaded, policy, outcome_out)
     })
 }
 
@@ -158,14 +139,9 @@ pub unsafe extern "C" fn nanoproc_run_bytes(
         // SAFETY: forwarded contract.
         let (wasm, name) = unsafe { (bytes_arg(wasm, len, "wasm")?, opt_str_arg(name, "name")?) };
         let policy = policy_or_default(policy)?;
-        let bytes = loader::to_binary(wasm.to_vec(), name.unwrap_or("program"))?;
-        load_checked(
-            &engine,
-            &bytes,
-            name.unwrap_or("program"),
-            policy,
-            outcome_out,
-        )
+        let name = name.unwrap_or("program");
+        let loaded = loader::load_bytes_verified(&engine, wasm, name, policy.integrity())?;
+        finish(&engine, loaded, policy, outcome_out)
     })
 }
 

@@ -57,6 +57,9 @@ pub struct Loaded {
     pub compiled: Compiled,
     /// The binary itself, kept for integrity checks and receipts.
     pub(crate) bytes: std::sync::Arc<[u8]>,
+    /// The integrity requirements the binary was checked against before compiling, if any:
+    /// `Prepared::new` and the builders do not check it again for the same requirements.
+    pub(crate) verified_for: Option<IntegrityPolicy>,
 }
 
 impl Loaded {
@@ -94,45 +97,83 @@ impl Source {
             None => Err(Error::InvalidModule(format!(
                 "no {what} given (use wasm_file or wasm_bytes)"
             ))),
-            Some(Source::File(p)) => {
-                let bytes = read_binary(&p)?;
-                let name = file_name(&p);
-                checked(&bytes, &name, integrity, audit)?;
-                load_bytes(engine, &bytes, &name)
-            }
-            Some(Source::Bytes(b)) => {
-                let bytes = to_binary(b, name)?;
-                checked(&bytes, name, integrity, audit)?;
-                load_bytes(engine, &bytes, name)
-            }
-            Some(Source::Loaded(l)) => {
-                checked(&l.bytes, &l.name, integrity, audit)?;
-                Ok(*l)
-            }
+            Some(Source::File(p)) => load_file_verified(engine, &p, integrity).inspect_err(|e| {
+                audit_refusal(audit, &file_name(&p), e);
+            }),
+            Some(Source::Bytes(b)) => load_bytes_verified(engine, &b, name, integrity)
+                .inspect_err(|e| audit_refusal(audit, name, e)),
+            Some(Source::Loaded(l)) => match l.ensure_verified(integrity) {
+                Ok(()) => Ok(*l),
+                Err(e) => {
+                    audit_refusal(audit, &l.name, &e);
+                    Err(e)
+                }
+            },
         }
     }
 }
 
-/// Checks `bytes` against `integrity` when it asks for anything, recording a refusal.
-pub(crate) fn checked(
+/// An integrity refusal is an audit event (other load failures are not).
+fn audit_refusal(audit: &crate::audit::Audit, target: &str, e: &Error) {
+    if matches!(e, Error::Integrity(_)) {
+        audit.event(
+            "integrity",
+            target,
+            crate::audit::Decision::Denied,
+            e.detail(),
+        );
+    }
+}
+
+impl Loaded {
+    /// Checks the binary against `integrity`, unless it asks for nothing or this binary was
+    /// already checked against the same requirements when it was loaded.
+    pub(crate) fn ensure_verified(&self, integrity: &IntegrityPolicy) -> Result<()> {
+        if !integrity.is_active() || self.verified_for.as_ref() == Some(integrity) {
+            return Ok(());
+        }
+        crate::integrity::check(&self.bytes, &self.name, integrity).map(|_| ())
+    }
+}
+
+/// [`load_file`] for a policy with integrity requirements: the binary is checked against
+/// `integrity` before anything is compiled ([`Error::Integrity`] if it fails).
+pub fn load_file_verified(
+    engine: &Engine,
+    path: &Path,
+    integrity: &IntegrityPolicy,
+) -> Result<Loaded> {
+    load_verified(engine, &read_binary(path)?, &file_name(path), integrity)
+}
+
+/// [`load_bytes`] for a policy with integrity requirements: the binary (WAT text is
+/// assembled first) is checked against `integrity` before anything is compiled.
+pub fn load_bytes_verified(
+    engine: &Engine,
     bytes: &[u8],
     name: &str,
     integrity: &IntegrityPolicy,
-    audit: &crate::audit::Audit,
-) -> Result<()> {
-    if !integrity.is_active() {
-        return Ok(());
+) -> Result<Loaded> {
+    if bytes.starts_with(b"\0asm") && bytes.len() >= 8 {
+        load_verified(engine, bytes, name, integrity)
+    } else {
+        load_verified(engine, &to_binary(bytes.to_vec(), name)?, name, integrity)
     }
-    crate::integrity::check(bytes, name, integrity)
-        .map(|_| ())
-        .inspect_err(|e| {
-            audit.event(
-                "integrity",
-                name,
-                crate::audit::Decision::Denied,
-                e.detail(),
-            );
-        })
+}
+
+fn load_verified(
+    engine: &Engine,
+    binary: &[u8],
+    name: &str,
+    integrity: &IntegrityPolicy,
+) -> Result<Loaded> {
+    if !integrity.is_active() {
+        return load_bytes(engine, binary, name);
+    }
+    crate::integrity::check(binary, name, integrity)?;
+    let mut loaded = load_bytes(engine, binary, name)?;
+    loaded.verified_for = Some(integrity.clone());
+    Ok(loaded)
 }
 
 fn file_name(path: &Path) -> String {
@@ -227,6 +268,7 @@ pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
             from_cache: true,
             compiled,
             bytes: bytes.into(),
+            verified_for: None,
         });
     }
     check_blocks_per_function(bytes, name, engine.max_blocks_per_function())?;
@@ -247,6 +289,7 @@ pub fn load_bytes(engine: &Engine, bytes: &[u8], name: &str) -> Result<Loaded> {
         from_cache: false,
         compiled,
         bytes: bytes.into(),
+        verified_for: None,
     })
 }
 

@@ -55,11 +55,10 @@ impl Prepared {
     /// first import nanoproc cannot provide.
     ///
     /// When the policy has integrity requirements ([`Policy::integrity`]), the binary must
-    /// meet them first, or this fails with [`Error::Integrity`].
+    /// meet them first, or this fails with [`Error::Integrity`] (a binary loaded with
+    /// [`crate::loader::load_file_verified`] for the same requirements is not checked twice).
     pub fn new(engine: &Engine, loaded: &Loaded, policy: Policy) -> Result<Self> {
-        if policy.integrity().is_active() {
-            crate::integrity::check(loaded.bytes(), &loaded.name, policy.integrity())?;
-        }
+        loaded.ensure_verified(policy.integrity())?;
         engine.check_fuel(&policy)?;
         let code = match &loaded.compiled {
             Compiled::Module(module) => {

@@ -112,32 +112,18 @@ fn raw_with_receipt((outcome, receipt): (nanoproc::Outcome, Option<Vec<u8>>)) ->
     raw
 }
 
-/// Reads the program and checks it against the policy's integrity requirements before
-/// compiling it: an unsigned, tampered or unpinned binary is never compiled.
+/// Loads the program, checked against the policy's integrity requirements before it is
+/// compiled: an unsigned, tampered or unpinned binary is never compiled.
 fn load_checked(
     engine: &nanoproc::Engine,
     path: Option<&str>,
     bytes: &[u8],
     policy: &nanoproc::Policy,
 ) -> nanoproc::Result<Loaded> {
-    let (bytes, name) = match path {
-        Some(p) => {
-            let p = Path::new(p);
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| p.display().to_string());
-            (loader::read_binary(p)?, name)
-        }
-        None => (
-            loader::to_binary(bytes.to_vec(), "module")?,
-            "module".to_string(),
-        ),
-    };
-    if policy.integrity().is_active() {
-        nanoproc::integrity::check(&bytes, &name, policy.integrity())?;
+    match path {
+        Some(p) => loader::load_file_verified(engine, Path::new(p), policy.integrity()),
+        None => loader::load_bytes_verified(engine, bytes, "module", policy.integrity()),
     }
-    loader::load_bytes(engine, &bytes, &name)
 }
 
 /// A program to run: where its code comes from, and its policy and engine.

@@ -404,29 +404,19 @@ pub(crate) fn run(
     Ok(out)
 }
 
-/// Reads the program and checks it against the policy's integrity requirements before
-/// compiling it (an unsigned or tampered binary is never compiled).
+/// Loads the program, checked against the policy's integrity requirements before it is
+/// compiled (an unsigned or tampered binary is never compiled).
 fn load_checked(
     engine: &nanoproc::Engine,
     code: &Code,
     policy: &nanoproc::Policy,
 ) -> nanoproc::Result<Loaded> {
-    let (bytes, name) = match code {
-        Code::File(path) => (
-            loader::read_binary(path)?,
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.display().to_string()),
-        ),
-        Code::Bytes(bytes) => (
-            loader::to_binary(bytes.clone(), "module")?,
-            "module".to_string(),
-        ),
-    };
-    if policy.integrity().is_active() {
-        nanoproc::integrity::check(&bytes, &name, policy.integrity())?;
+    match code {
+        Code::File(path) => loader::load_file_verified(engine, path, policy.integrity()),
+        Code::Bytes(bytes) => {
+            loader::load_bytes_verified(engine, bytes, "module", policy.integrity())
+        }
     }
-    loader::load_bytes(engine, &bytes, &name)
 }
 
 /// Checks a run receipt (`run(..., receipt_key=...)`, `nanoproc run --receipt`) against the

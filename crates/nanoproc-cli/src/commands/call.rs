@@ -8,7 +8,7 @@ use crate::report;
 use clap::Args;
 use nanoproc::component::Component;
 use nanoproc::plugin::Plugin;
-use nanoproc::{JsonLinesSink, Loaded, ModuleKind, loader};
+use nanoproc::{JsonLinesSink, Loaded, ModuleKind};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -111,14 +111,7 @@ impl CallCommand {
             }));
         }
         let engine = eb.build()?;
-        let bytes = loader::read_binary(&self.file)?;
-        let name = self
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.file.display().to_string());
-        crate::integrity::check(&bytes, &name, &policy, self.audit.as_deref())?;
-        let loaded = loader::load_bytes(&engine, &bytes, &name)?;
+        let loaded = crate::integrity::load(&engine, &self.file, &policy, self.audit.as_deref())?;
         let typed_plugin = nanoproc::plugin::is_plugin_component(&loaded);
         if loaded.kind == ModuleKind::Component && !typed_plugin {
             return self.call_component(&engine, loaded, policy);

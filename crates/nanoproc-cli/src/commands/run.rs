@@ -3,7 +3,7 @@
 use crate::flags::SandboxFlags;
 use crate::report;
 use clap::Args;
-use nanoproc::{AuditSink, JsonLinesSink, Outcome, Prepared, Status, loader};
+use nanoproc::{AuditSink, JsonLinesSink, Outcome, Prepared, Status};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -61,10 +61,7 @@ impl RunCommand {
             None => None,
         };
         let engine = crate::flags::engine_builder(&policy, self.no_cache).build()?;
-        let bytes = loader::read_binary(&self.file)?;
-        let name = display_name(&self.file);
-        crate::integrity::check(&bytes, &name, &policy, self.audit.as_deref())?;
-        let loaded = loader::load_bytes(&engine, &bytes, &name)?;
+        let loaded = crate::integrity::load(&engine, &self.file, &policy, self.audit.as_deref())?;
         let prepared = Prepared::new(&engine, &loaded, policy)?;
         let mut sinks: Vec<Arc<dyn AuditSink>> = vec![Arc::new(nanoproc::TracingSink)];
         if let Some(path) = &self.audit {
@@ -73,7 +70,7 @@ impl RunCommand {
         let started = std::time::SystemTime::now();
         let outcome = prepared.run(sinks)?;
         let ended = std::time::SystemTime::now();
-        self.report(&outcome, &bytes, prepared.policy());
+        self.report(&outcome, loaded.bytes(), prepared.policy());
         if let (Some(path), Some(key)) = (&self.receipt, &receipt_key) {
             let record = nanoproc::receipt::RunRecord {
                 module: &loaded,
@@ -113,12 +110,6 @@ impl RunCommand {
             eprintln!("{}", outcome.to_json());
         }
     }
-}
-
-fn display_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// When a run fails, point at the capability that was probably missing.
